@@ -1,0 +1,3 @@
+"""The service, the command line and the customer page."""
+
+__all__: list[str] = []

@@ -1,0 +1,3 @@
+"""capacity (to come)."""
+
+__all__: list[str] = []

@@ -1,0 +1,3 @@
+"""scheme_generator (to come)."""
+
+__all__: list[str] = []
