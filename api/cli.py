@@ -1,2 +1,134 @@
+"""The ``gridcap`` command line (planners' what-if scripts and operators)."""
+
+from __future__ import annotations
+
+import json
+import sys
+from enum import Enum
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from grid_models import DEFAULT_NETWORK, GridModel, GridModelError, load_model, to_geojson
+
+app = typer.Typer(help="gridcap: openable capacity and supply schemes for a 10 kV network.",
+                  no_args_is_help=True, add_completion=False)
+network_app = typer.Typer(help="Inspect and export networks.", no_args_is_help=True)
+app.add_typer(network_app, name="network")
+
+
+class InfoFormat(str, Enum):
+    table = "table"
+    json = "json"
+
+
+class ExportFormat(str, Enum):
+    geojson = "geojson"
+
+
+def _load(spec: str) -> GridModel:
+    try:
+        return load_model(spec)
+    except GridModelError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(code=2) from exc
+
+
+def _write(text: str, out: Path | None) -> None:
+    if out is None:
+        sys.stdout.write(text)
+        if not text.endswith("\n"):
+            sys.stdout.write("\n")
+    else:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(text, encoding="utf-8")
+        typer.echo(f"wrote {out}", err=True)
+
+
+def _table(summary: dict[str, Any]) -> str:
+    rows = [
+        ("network", f"{summary['id']} (version {summary['version']})"),
+        ("substations", summary["substations"]),
+        ("main transformers", summary["main_transformers"]),
+        ("10 kV bus sections", summary["bus_sections"]),
+        ("feeders", summary["feeders"]),
+        ("segments", summary["segments"]),
+        ("tie switches", f"{summary['tie_switches']} "
+                         f"({summary['tie_switches_between_substations']} between substations)"),
+        ("bus couplers", summary["bus_couplers"]),
+        ("distribution transformers", f"{summary['distribution_transformers']} "
+                                      f"({summary['distribution_transformers_public']} public)"),
+        ("connection points", summary["connection_points"]),
+        ("buses", f"{summary['buses']} ({summary['mv_buses']} MV, {summary['lv_buses']} LV)"),
+        ("lines", summary["lines"]),
+        ("loads", summary["loads"]),
+    ]
+    width = max(len(k) for k, _ in rows)
+    out = [f"{k:<{width}}  {v}" for k, v in rows]
+    out.append("")
+    out.append("feeders by wiring mode:")
+    out += [f"  {mode:<12} {n}" for mode, n in summary["wiring_modes"].items()]
+    out.append("connection points by kind:")
+    out += [f"  {kind:<17} {n}" for kind, n in summary["connection_points_by_kind"].items()]
+    if summary["areas"]:
+        out.append("areas: " + ", ".join(f"{k} {n}" for k, n in summary["areas"].items()))
+    problems = summary["problems"]
+    out.append("")
+    out.append(f"validation problems: {len(problems)}")
+    for p in problems[:50]:
+        ids = p["ids"]
+        shown = ", ".join(str(i) for i in ids[:8]) + (f", … ({len(ids)} in all)"
+                                                      if len(ids) > 8 else "")
+        out.append(f"  [{p['severity']}] {p['code']} {p['element']} [{shown}]: {p['message']}")
+    if len(problems) > 50:
+        out.append(f"  … and {len(problems) - 50} more (use --format json for all)")
+    return "\n".join(out)
+
+
+@network_app.command("info")
+def network_info(
+    spec: Annotated[str, typer.Argument(help="network spec, e.g. builtin:anyang")],
+    fmt: Annotated[InfoFormat, typer.Option("--format", help="table or json")] = InfoFormat.table,
+) -> None:
+    """Counts, feeders by wiring mode, and every validation problem."""
+    summary = _load(spec).summary()
+    if fmt is InfoFormat.json:
+        _write(json.dumps(summary, ensure_ascii=False, indent=2), None)
+    else:
+        _write(_table(summary), None)
+
+
+@network_app.command("export")
+def network_export(
+    spec: Annotated[str, typer.Argument(help="network spec, e.g. builtin:anyang")],
+    fmt: Annotated[ExportFormat, typer.Option("--format", help="geojson")],
+    out: Annotated[Path | None, typer.Option("--out", help="file to write (default stdout)")] = None,
+) -> None:
+    """Export the network as a GeoJSON FeatureCollection (for maps)."""
+    collection = to_geojson(_load(spec))
+    _write(json.dumps(collection, ensure_ascii=False, allow_nan=False), out)
+
+
+@app.command("serve")
+def serve(
+    network: Annotated[str, typer.Option(help="network spec")] = DEFAULT_NETWORK,
+    database: Annotated[str | None, typer.Option(
+        help="database URL (default: SQLite under ./data)")] = None,
+    host: Annotated[str, typer.Option(help="interface to listen on")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="TCP port")] = 8000,
+) -> None:
+    """Start the gridcap service on a network."""
+    import uvicorn
+
+    from api._app import create_app
+
+    model = _load(network)
+    web = create_app(model, database_url=database)
+    typer.echo(f"gridcap serving network {model.id} (version {model.version}) "
+               f"at http://{host}:{port}/  (health: http://{host}:{port}/health)")
+    uvicorn.run(web, host=host, port=port, log_level="info")
+
+
 def main() -> None:
-    pass
+    app()

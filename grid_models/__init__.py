@@ -1,3 +1,98 @@
-"""The 10 kV network model (配电网模型)."""
+"""The 10 kV network model (配电网模型): a pandapower net and what its topology says.
 
-__all__: list[str] = []
+Load a network by spec (``builtin:anyang``, ``simbench:CODE``, ``pandapower:FUNCTION``, a
+pandapower JSON file or a bundle folder) with :func:`load_model`; the returned
+:class:`GridModel` knows substations, main transformers, bus sections, feeders with their
+wiring modes, segments, tie switches, distribution transformers, connection points and
+areas, plus every validation problem found.
+"""
+
+from grid_models._bundle import read_bundle, write_bundle
+from grid_models._catalogue import (
+    Catalogue,
+    CatalogueError,
+    LineType,
+    TransformerType,
+    load_catalogue,
+    register_std_types,
+)
+from grid_models._errors import (
+    GeneratorParameterError,
+    GridModelError,
+    NetworkLoadError,
+    Problem,
+    UnknownNetworkSpecError,
+)
+from grid_models._export import to_geojson
+from grid_models._generator import PRESETS, GeneratorParams, anyang_params, generate_network
+from grid_models._geo import AREA_CLASSES, Area, AreaClass, geodesic_m
+from grid_models._loaders import (
+    DEFAULT_NETWORK,
+    builtin_names,
+    load_model,
+    load_network,
+    model_from_net,
+)
+from grid_models._model import (
+    WIRING_MODES,
+    BusSection,
+    ConnectionPoint,
+    DistributionTransformer,
+    Feeder,
+    GridModel,
+    MainTransformer,
+    Segment,
+    Substation,
+    TieSwitch,
+    WiringMode,
+)
+from grid_models._rules import Rules, RulesError, load_rules
+from grid_models._topology import derive_model, network_version
+from grid_models._validation import validate_net
+
+__all__ = [
+    "AREA_CLASSES",
+    "DEFAULT_NETWORK",
+    "PRESETS",
+    "WIRING_MODES",
+    "Area",
+    "AreaClass",
+    "BusSection",
+    "Catalogue",
+    "CatalogueError",
+    "ConnectionPoint",
+    "DistributionTransformer",
+    "Feeder",
+    "GeneratorParameterError",
+    "GeneratorParams",
+    "GridModel",
+    "GridModelError",
+    "LineType",
+    "MainTransformer",
+    "NetworkLoadError",
+    "Problem",
+    "Rules",
+    "RulesError",
+    "Segment",
+    "Substation",
+    "TieSwitch",
+    "TransformerType",
+    "UnknownNetworkSpecError",
+    "WiringMode",
+    "anyang_params",
+    "builtin_names",
+    "derive_model",
+    "generate_network",
+    "geodesic_m",
+    "load_catalogue",
+    "load_model",
+    "load_network",
+    "load_rules",
+    "model_from_net",
+    "network_version",
+    "read_bundle",
+    "register_std_types",
+    "to_geojson",
+    "validate_net",
+    "write_bundle",
+]
