@@ -12,7 +12,12 @@ from grid_models._geo import bus_coordinates
 from grid_models._model import GridModel
 
 FEATURE_KINDS = (
-    "area", "substation", "feeder", "line", "tie_switch", "distribution_transformer",
+    "area",
+    "substation",
+    "feeder",
+    "line",
+    "tie_switch",
+    "distribution_transformer",
     "connection_point",
 )
 
@@ -29,8 +34,11 @@ def _point(lon: float, lat: float) -> dict[str, Any] | None:
 
 def _feature(geometry: dict[str, Any] | None, kind: str, fid: str, **props: Any) -> dict[str, Any]:
     clean = {k: (_num(v) if isinstance(v, float) else v) for k, v in props.items()}
-    return {"type": "Feature", "geometry": geometry,
-            "properties": {"kind": kind, "id": fid, **clean}}
+    return {
+        "type": "Feature",
+        "geometry": geometry,
+        "properties": {"kind": kind, "id": fid, **clean},
+    }
 
 
 def to_geojson(model: GridModel, kinds: tuple[str, ...] = FEATURE_KINDS) -> dict[str, Any]:
@@ -45,9 +53,17 @@ def to_geojson(model: GridModel, kinds: tuple[str, ...] = FEATURE_KINDS) -> dict
     if "substation" in kinds:
         for s in model.substations.values():
             sn = sum(model.main_transformers[m].sn_mva for m in s.main_transformer_ids)
-            feats.append(_feature(_point(s.lon_deg, s.lat_deg), "substation", s.id, name=s.name,
-                                  main_transformers=len(s.main_transformer_ids),
-                                  sn_mva_total=float(sn), bus_sections=list(s.bus_section_ids)))
+            feats.append(
+                _feature(
+                    _point(s.lon_deg, s.lat_deg),
+                    "substation",
+                    s.id,
+                    name=s.name,
+                    main_transformers=len(s.main_transformer_ids),
+                    sn_mva_total=float(sn),
+                    bus_sections=list(s.bus_section_ids),
+                )
+            )
     line = net.line
     lf = pos.get_indexer(line["from_bus"].to_numpy())
     lt = pos.get_indexer(line["to_bus"].to_numpy())
@@ -65,40 +81,91 @@ def to_geojson(model: GridModel, kinds: tuple[str, ...] = FEATURE_KINDS) -> dict
         for f in model.feeders.values():
             parts = [c for c in (seg_coords(i) for i in f.lines) if c is not None]
             geom = {"type": "MultiLineString", "coordinates": parts} if parts else None
-            feats.append(_feature(geom, "feeder", f.id, name=f.name, wiring_mode=f.wiring_mode,
-                                  conductor=f.conductor, substation_id=f.substation_id,
-                                  bus_section_id=f.bus_section_id, length_km=f.length_km,
-                                  tie_partner_ids=list(f.tie_partner_ids)))
+            feats.append(
+                _feature(
+                    geom,
+                    "feeder",
+                    f.id,
+                    name=f.name,
+                    wiring_mode=f.wiring_mode,
+                    conductor=f.conductor,
+                    substation_id=f.substation_id,
+                    bus_section_id=f.bus_section_id,
+                    length_km=f.length_km,
+                    tie_partner_ids=list(f.tie_partner_ids),
+                )
+            )
     if "line" in kinds:
         line_feeder = {i: f.id for f in model.feeders.values() for i in f.lines}
         line_segment = {i: s.id for s in model.segments.values() for i in s.lines}
         names = line["name"].astype(object).where(line["name"].notna(), None).tolist()
-        std = (line["std_type"].astype(object).where(line["std_type"].notna(), None).tolist()
-               if "std_type" in line else [None] * len(line))
+        std = (
+            line["std_type"].astype(object).where(line["std_type"].notna(), None).tolist()
+            if "std_type" in line
+            else [None] * len(line)
+        )
         for k, idx in enumerate(line.index):
             c = seg_coords(int(idx))
-            feats.append(_feature(
-                {"type": "LineString", "coordinates": c} if c else None, "line", f"line:{idx}",
-                name=names[k], std_type=std[k], length_km=float(line["length_km"].iat[k]),
-                in_service=bool(line["in_service"].iat[k]),
-                feeder_id=line_feeder.get(int(idx)), segment_id=line_segment.get(int(idx))))
+            feats.append(
+                _feature(
+                    {"type": "LineString", "coordinates": c} if c else None,
+                    "line",
+                    f"line:{idx}",
+                    name=names[k],
+                    std_type=std[k],
+                    length_km=float(line["length_km"].iat[k]),
+                    in_service=bool(line["in_service"].iat[k]),
+                    feeder_id=line_feeder.get(int(idx)),
+                    segment_id=line_segment.get(int(idx)),
+                )
+            )
     if "tie_switch" in kinds:
         for t in model.tie_switches.values():
             x, y = xy.get(t.bus_a, (math.nan, math.nan))
-            feats.append(_feature(_point(x, y), "tie_switch", t.id, side_a=t.side_a,
-                                  side_b=t.side_b, between_substations=t.between_substations))
+            feats.append(
+                _feature(
+                    _point(x, y),
+                    "tie_switch",
+                    t.id,
+                    side_a=t.side_a,
+                    side_b=t.side_b,
+                    between_substations=t.between_substations,
+                )
+            )
     if "distribution_transformer" in kinds:
         for d in model.distribution_transformers.values():
             x, y = xy.get(d.hv_bus, (math.nan, math.nan))
-            feats.append(_feature(_point(x, y), "distribution_transformer", d.id, name=d.name,
-                                  sn_kva=d.sn_kva, ownership=d.ownership, feeder_id=d.feeder_id,
-                                  std_type=d.std_type))
+            feats.append(
+                _feature(
+                    _point(x, y),
+                    "distribution_transformer",
+                    d.id,
+                    name=d.name,
+                    sn_kva=d.sn_kva,
+                    ownership=d.ownership,
+                    feeder_id=d.feeder_id,
+                    std_type=d.std_type,
+                )
+            )
     if "connection_point" in kinds:
-        for c in model.connection_points.values():
-            feats.append(_feature(_point(c.lon_deg, c.lat_deg), "connection_point", c.id,
-                                  name=c.name, bus=c.bus, point_kind=c.kind, vn_kv=c.vn_kv,
-                                  bays_free=c.bays_free, feeder_id=c.feeder_id,
-                                  substation_id=c.substation_id, area_class=c.area_class))
-    return {"type": "FeatureCollection",
-            "properties": {"network_id": model.id, "network_version": model.version},
-            "features": feats}
+        for cp in model.connection_points.values():
+            feats.append(
+                _feature(
+                    _point(cp.lon_deg, cp.lat_deg),
+                    "connection_point",
+                    cp.id,
+                    name=cp.name,
+                    bus=cp.bus,
+                    point_kind=cp.kind,
+                    vn_kv=cp.vn_kv,
+                    bays_free=cp.bays_free,
+                    feeder_id=cp.feeder_id,
+                    substation_id=cp.substation_id,
+                    area_class=cp.area_class,
+                )
+            )
+    return {
+        "type": "FeatureCollection",
+        "properties": {"network_id": model.id, "network_version": model.version},
+        "features": feats,
+    }

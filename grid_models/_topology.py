@@ -129,9 +129,14 @@ def _arrays(net: pp.pandapowerNet, hv_min_kv: float, lv_max_kv: float) -> _Array
     ltype = _column(line, "type", None)
     c_nf = line["c_nf_per_km"].to_numpy(float) if "c_nf_per_km" in line else np.zeros(len(line))
     line_cable = np.array(
-        [str(t).startswith("cs") if isinstance(t, str) and t in ("cs", "ol") or (
-            isinstance(t, str) and t.startswith(("cs", "ol"))) else c > 100.0
-         for t, c in zip(ltype, c_nf, strict=True)],
+        [
+            str(t).startswith("cs")
+            if isinstance(t, str)
+            and t in ("cs", "ol")
+            or (isinstance(t, str) and t.startswith(("cs", "ol")))
+            else c > 100.0
+            for t, c in zip(ltype, c_nf, strict=True)
+        ],
         dtype=bool,
     )
 
@@ -204,10 +209,10 @@ def _arrays(net: pp.pandapowerNet, hv_min_kv: float, lv_max_kv: float) -> _Array
         vn_kv=vn,
         bus_ok=bus_ok,
         station=np.array([_text(s) for s in _column(bus, "station", None)], dtype=object),
-        station_kind=np.array([_text(s) for s in _column(bus, "station_kind", None)],
-                              dtype=object),
-        bays_total=pd.to_numeric(pd.Series(_column(bus, "bays_total", np.nan)),
-                                 errors="coerce").to_numpy(float),
+        station_kind=np.array([_text(s) for s in _column(bus, "station_kind", None)], dtype=object),
+        bays_total=pd.to_numeric(
+            pd.Series(_column(bus, "bays_total", np.nan)), errors="coerce"
+        ).to_numpy(float),
         line_index=line.index.to_numpy(),
         line_from=lf,
         line_to=lt,
@@ -236,7 +241,7 @@ def network_version(net: pp.pandapowerNet) -> str:
     """A short content hash of the electrical tables: changes whenever the network does."""
     digest = hashlib.sha256()
     for table in ("bus", "line", "trafo", "trafo3w", "switch", "load", "sgen", "gen", "ext_grid"):
-        df = net[table] if table in net else None
+        df = net.get(table)
         if df is None or len(df) == 0:
             continue
         cols = [c for c in df.columns if c != "geo" and df[c].dtype != object]
@@ -300,7 +305,7 @@ def derive_model(
     for x, y in zip(a.bb_a, a.bb_b, strict=True):
         uf.union(int(x), int(y))
     main_t = np.flatnonzero((a.trafo_role == "main") & (a.trafo_hv >= 0) & (a.trafo_lv >= 0))
-    for t in main_t:
+    for t in main_t.tolist():
         uf.union(int(a.trafo_hv[t]), int(a.trafo_lv[t]))
     first_of_station: dict[str, int] = {}
     for p in range(n):
@@ -312,16 +317,16 @@ def derive_model(
                 first_of_station[st] = p
     src = _sources(net, bus_pos)
     roots: dict[int, list[int]] = defaultdict(list)
-    for t in main_t:
+    for t in main_t.tolist():
         roots[uf.find(int(a.trafo_lv[t]))].append(int(t))
     if not len(main_t):
         # A network fed directly at MV: each source bus is a (virtual) substation.
-        for s in src:
+        for s in src.tolist():
             if is_mv[s]:
                 roots.setdefault(uf.find(int(s)), [])
     comp_members: dict[int, list[int]] = defaultdict(list)
     root_of = np.array([uf.find(p) for p in range(n)])
-    for p in np.flatnonzero(np.isin(root_of, list(roots))):
+    for p in np.flatnonzero(np.isin(root_of, list(roots))).tolist():
         comp_members[int(root_of[p])].append(int(p))
     in_station = np.zeros(n, bool)
     for members in comp_members.values():
@@ -361,35 +366,54 @@ def derive_model(
             mt_id = f"mt:{int(a.trafo_index[t])}"
             mt_ids.append(mt_id)
             main_transformers[mt_id] = MainTransformer(
-                id=mt_id, trafo=int(a.trafo_index[t]),
-                name=_text(net.trafo["name"].iat[t]) or mt_id, substation_id=sub_id,
+                id=mt_id,
+                trafo=int(a.trafo_index[t]),
+                name=_text(net.trafo["name"].iat[t]) or mt_id,
+                substation_id=sub_id,
                 bus_section_id=section_of_pos.get(int(a.trafo_lv[t])),
-                sn_mva=float(net.trafo["sn_mva"].iat[t]), hv_bus=int(bidx[a.trafo_hv[t]]),
+                sn_mva=float(net.trafo["sn_mva"].iat[t]),
+                hv_bus=int(bidx[a.trafo_hv[t]]),
                 lv_bus=int(bidx[a.trafo_lv[t]]),
             )
         with np.errstate(all="ignore"):
-            sub_lon = float(np.nanmean(lon[members])) if np.isfinite(lon[members]).any() else math.nan
-            sub_lat = float(np.nanmean(lat[members])) if np.isfinite(lat[members]).any() else math.nan
+            sub_lon = (
+                float(np.nanmean(lon[members])) if np.isfinite(lon[members]).any() else math.nan
+            )
+            sub_lat = (
+                float(np.nanmean(lat[members])) if np.isfinite(lat[members]).any() else math.nan
+            )
         substations[sub_id] = Substation(
-            id=sub_id, name=sub_name, buses=tuple(int(bidx[p]) for p in members),
-            main_transformer_ids=tuple(mt_ids), bus_section_ids=tuple(sec_ids),
-            lon_deg=sub_lon, lat_deg=sub_lat,
+            id=sub_id,
+            name=sub_name,
+            buses=tuple(int(bidx[p]) for p in members),
+            main_transformer_ids=tuple(mt_ids),
+            bus_section_ids=tuple(sec_ids),
+            lon_deg=sub_lon,
+            lat_deg=sub_lat,
         )
 
     # ---------------------------------------------------------------- normal-state graph
     line_closed = a.line_ok & ~a.line_open_from & ~a.line_open_to
     heads: list[int] = []
-    for lp in np.flatnonzero(line_closed):
+    for lp in np.flatnonzero(line_closed).tolist():
         f, t = int(a.line_from[lp]), int(a.line_to[lp])
         fs, ts = f in section_of_pos, t in section_of_pos
         if fs and not in_station[t] or ts and not in_station[f]:
             heads.append(int(lp))
-        elif fs and ts and substation_of_section[section_of_pos[f]] != substation_of_section[
-                section_of_pos[t]]:
-            found.append(Problem(
-                "substations_paralleled", "warning", "line", (int(a.line_index[lp]),),
-                "this closed line joins the 10 kV buses of two substations directly",
-            ))
+        elif (
+            fs
+            and ts
+            and substation_of_section[section_of_pos[f]] != substation_of_section[section_of_pos[t]]
+        ):
+            found.append(
+                Problem(
+                    "substations_paralleled",
+                    "warning",
+                    "line",
+                    (int(a.line_index[lp]),),
+                    "this closed line joins the 10 kV buses of two substations directly",
+                )
+            )
     heads.sort(key=lambda lp: int(a.line_index[lp]))
     eu: list[int] = []
     ev: list[int] = []
@@ -404,11 +428,11 @@ def derive_model(
         ek.extend((kind, kind))
         ei.extend((idx, idx))
 
-    for lp in np.flatnonzero(line_closed):
+    for lp in np.flatnonzero(line_closed).tolist():
         add(int(a.line_from[lp]), int(a.line_to[lp]), _LINE, int(lp))
-    for tp in np.flatnonzero(a.trafo_ok & (a.trafo_role != "main")):
+    for tp in np.flatnonzero(a.trafo_ok & (a.trafo_role != "main")).tolist():
         add(int(a.trafo_hv[tp]), int(a.trafo_lv[tp]), _TRAFO, int(tp))
-    for k in np.flatnonzero(a.bb_closed):
+    for k in np.flatnonzero(a.bb_closed).tolist():
         add(int(a.bb_a[k]), int(a.bb_b[k]), _SWITCH, int(k))
     order = np.argsort(np.asarray(eu, dtype=np.int64), kind="stable")
     eu_arr = np.asarray(eu, dtype=np.int64)[order]
@@ -433,13 +457,18 @@ def derive_model(
         fid = len(feeder_heads)
         if feeder_of[far] != -1:
             other = feeder_of[far]
-            found.append(Problem(
-                "closed_loop", "warning", "line",
-                (int(a.line_index[lp]), int(a.line_index[feeder_heads[other]])),
-                f"feeder heads {int(a.line_index[lp])} and {int(a.line_index[feeder_heads[other]])}"
-                " energise the same buses: two feeders run in parallel (a loop that should be"
-                " open)",
-            ))
+            found.append(
+                Problem(
+                    "closed_loop",
+                    "warning",
+                    "line",
+                    (int(a.line_index[lp]), int(a.line_index[feeder_heads[other]])),
+                    f"feeder heads {int(a.line_index[lp])} and "
+                    f"{int(a.line_index[feeder_heads[other]])}"
+                    " energise the same buses: two feeders run in parallel (a loop that should be"
+                    " open)",
+                )
+            )
             continue
         feeder_heads.append(lp)
         feeder_section.append(section_of_pos[sec_pos])
@@ -468,19 +497,24 @@ def derive_model(
                     or (pred_kind[w] == _LINE and pred_idx[w] == eids[k])
                 ):
                     loop_lines[feeder_of[w]].add(eids[k])
-    for fid, lps in loop_lines.items():
-        found.append(Problem(
-            "closed_loop", "warning", "line", tuple(sorted(int(a.line_index[x]) for x in lps)),
-            f"feeder {int(a.line_index[feeder_heads[fid]])} has a closed loop in its normal "
-            "state; radial operation needs one of these lines opened",
-        ))
+    for fid, loop in loop_lines.items():
+        found.append(
+            Problem(
+                "closed_loop",
+                "warning",
+                "line",
+                tuple(sorted(int(a.line_index[x]) for x in loop)),
+                f"feeder {int(a.line_index[feeder_heads[fid]])} has a closed loop in its normal "
+                "state; radial operation needs one of these lines opened",
+            )
+        )
     feeder_ids = [f"fd:{int(a.line_index[lp])}" for lp in feeder_heads]
 
     # line → feeder: the feeder of any energised, closed end
     n_line = len(a.line_index)
     line_feeder = np.full(n_line, -1)
     fo = np.asarray(feeder_of)
-    for lp in np.flatnonzero(a.line_ok):
+    for lp in np.flatnonzero(a.line_ok).tolist():
         f, t = int(a.line_from[lp]), int(a.line_to[lp])
         if not a.line_open_from[lp] and fo[f] >= 0:
             line_feeder[lp] = fo[f]
@@ -490,8 +524,9 @@ def derive_model(
         line_feeder[lp] = fid
 
     # ---------------------------------------------------------------- segments
-    mv_line = (line_feeder >= 0) & is_mv[np.maximum(a.line_from, 0)] & is_mv[
-        np.maximum(a.line_to, 0)]
+    mv_line = (
+        (line_feeder >= 0) & is_mv[np.maximum(a.line_from, 0)] & is_mv[np.maximum(a.line_to, 0)]
+    )
     seg_lines = np.flatnonzero(mv_line)
     ends_bus: list[np.ndarray] = []
     ends_line: list[np.ndarray] = []
@@ -515,7 +550,7 @@ def derive_model(
     _, seg_label = connected_components(adj, directed=False)
     seg_of_line: dict[int, str] = {}
     seg_members: dict[int, list[int]] = defaultdict(list)
-    for lp in seg_lines:
+    for lp in seg_lines.tolist():
         seg_members[int(seg_label[lp])].append(int(lp))
     for lps in seg_members.values():
         sid = f"seg:{min(int(a.line_index[x]) for x in lps)}"
@@ -525,12 +560,12 @@ def derive_model(
     up_seg: list[str | None] = [None] * n
     dt_of: list[int] = [-1] * n
     for u in bfs_order:
-        kind, idx, p = pred_kind[u], pred_idx[u], parent[u]
-        if kind in (_LINE, _HEAD) and idx in seg_of_line:
+        pk, idx, p = pred_kind[u], pred_idx[u], parent[u]
+        if pk in (_LINE, _HEAD) and idx in seg_of_line:
             up_seg[u] = seg_of_line[idx]
         elif p >= 0 and not in_station[p]:
             up_seg[u] = up_seg[p]
-        if kind == _TRAFO and a.trafo_role[idx] == "distribution":
+        if pk == _TRAFO and a.trafo_role[idx] == "distribution":
             dt_of[u] = idx
         elif p >= 0 and is_lv[u] and not in_station[p]:
             dt_of[u] = dt_of[p]
@@ -551,11 +586,15 @@ def derive_model(
         lps.sort(key=lambda x: int(a.line_index[x]))
         sid = seg_of_line[lps[0]]
         fid = int(line_feeder[lps[0]])
-        buses = sorted({int(bidx[b]) for x in lps for b in (a.line_from[x], a.line_to[x])
-                        if not in_station[b]})
+        buses = sorted(
+            {int(bidx[b]) for x in lps for b in (a.line_from[x], a.line_to[x]) if not in_station[b]}
+        )
         segments[sid] = Segment(
-            id=sid, feeder_id=feeder_ids[fid], lines=tuple(int(a.line_index[x]) for x in lps),
-            buses=tuple(buses), parent_segment_id=seg_parent.get(sid),
+            id=sid,
+            feeder_id=feeder_ids[fid],
+            lines=tuple(int(a.line_index[x]) for x in lps),
+            buses=tuple(buses),
+            parent_segment_id=seg_parent.get(sid),
             length_km=float(np.nansum(a.line_len[lps])),
             min_max_i_ka=float(np.nanmin(a.line_imax[lps])) if len(lps) else math.nan,
         )
@@ -578,20 +617,31 @@ def derive_model(
 
     tie_candidates: list[tuple[str, int | None, int | None, int, int]] = []
     for lp, sidx in a.open_line_switch.items():
-        if a.line_from[lp] >= 0 and a.line_to[lp] >= 0 and (
-            a.bus_ok[a.line_from[lp]] and a.bus_ok[a.line_to[lp]]
+        if (
+            a.line_from[lp] >= 0
+            and a.line_to[lp] >= 0
+            and (a.bus_ok[a.line_from[lp]] and a.bus_ok[a.line_to[lp]])
         ):
-            tie_candidates.append((f"tie:{sidx}", sidx, int(a.line_index[lp]),
-                                   int(a.line_from[lp]), int(a.line_to[lp])))
+            tie_candidates.append(
+                (
+                    f"tie:{sidx}",
+                    sidx,
+                    int(a.line_index[lp]),
+                    int(a.line_from[lp]),
+                    int(a.line_to[lp]),
+                )
+            )
     line_in = net.line["in_service"].to_numpy(bool)
-    for lp in np.flatnonzero(~line_in):
+    for lp in np.flatnonzero(~line_in).tolist():
         f, t = int(a.line_from[lp]), int(a.line_to[lp])
         if f >= 0 and t >= 0 and lp not in a.open_line_switch and is_mv[f] and is_mv[t]:
-            tie_candidates.append((f"tie:line{int(a.line_index[lp])}", None,
-                                   int(a.line_index[lp]), f, t))
-    for k in np.flatnonzero(~a.bb_closed):
-        tie_candidates.append((f"tie:{int(a.bb_index[k])}", int(a.bb_index[k]), None,
-                               int(a.bb_a[k]), int(a.bb_b[k])))
+            tie_candidates.append(
+                (f"tie:line{int(a.line_index[lp])}", None, int(a.line_index[lp]), f, t)
+            )
+    for k in np.flatnonzero(~a.bb_closed).tolist():
+        tie_candidates.append(
+            (f"tie:{int(a.bb_index[k])}", int(a.bb_index[k]), None, int(a.bb_a[k]), int(a.bb_b[k]))
+        )
     tie_switches: dict[str, TieSwitch] = {}
     bus_couplers: dict[str, TieSwitch] = {}
     partners: dict[str, set[str]] = defaultdict(set)
@@ -606,12 +656,16 @@ def derive_model(
         between = False
         if sa is None or sb is None:
             kind = "dead_end"
-            found.append(Problem(
-                "dead_end_tie", "warning", "switch" if sidx_o is not None else "line",
-                (sidx_o if sidx_o is not None else lidx,) if (sidx_o or lidx) is not None else (),
-                "this normally-open point has a de-energised side: the loop it should close"
-                " leads nowhere",
-            ))
+            found.append(
+                Problem(
+                    "dead_end_tie",
+                    "warning",
+                    "switch" if sidx_o is not None else "line",
+                    _element_ids(sidx_o, lidx),
+                    "this normally-open point has a de-energised side: the loop it should close"
+                    " leads nowhere",
+                )
+            )
         elif sa == sb:
             kind = "within_feeder"
         elif sa.startswith("bs:") and sb.startswith("bs:"):
@@ -620,9 +674,17 @@ def derive_model(
         else:
             kind = "feeder_tie"
             between = substation_of(sa) != substation_of(sb)
-        tie = TieSwitch(id=tid, switch=sidx_o, line=lidx, bus_a=int(bidx[pa]),
-                        bus_b=int(bidx[pb]), side_a=sa, side_b=sb, kind=kind,
-                        between_substations=between)
+        tie = TieSwitch(
+            id=tid,
+            switch=sidx_o,
+            line=lidx,
+            bus_a=int(bidx[pa]),
+            bus_b=int(bidx[pb]),
+            side_a=sa,
+            side_b=sb,
+            kind=kind,
+            between_substations=between,
+        )
         if kind == "bus_coupler":
             bus_couplers[tid] = tie
         elif kind == "feeder_tie":
@@ -634,28 +696,35 @@ def derive_model(
                     ties_of[x].append(tid)
         elif kind == "within_feeder":
             assert sa is not None
-            found.append(Problem(
-                "open_loop_within_feeder", "warning",
-                "switch" if sidx_o is not None else "line",
-                (sidx_o if sidx_o is not None else lidx,),  # type: ignore[arg-type]
-                f"this normally-open point has feeder {sa} on both sides: it gives no transfer",
-            ))
+            found.append(
+                Problem(
+                    "open_loop_within_feeder",
+                    "warning",
+                    "switch" if sidx_o is not None else "line",
+                    (sidx_o if sidx_o is not None else lidx,),  # type: ignore[arg-type]
+                    f"this normally-open point has feeder {sa} on both sides: it gives no transfer",
+                )
+            )
 
     # ---------------------------------------------------------------- feeders
     fo_arr = fo
     feeder_lines: dict[int, list[int]] = defaultdict(list)
-    for lp in np.flatnonzero(line_feeder >= 0):
+    for lp in np.flatnonzero(line_feeder >= 0).tolist():
         feeder_lines[int(line_feeder[lp])].append(int(lp))
     feeder_buses: dict[int, list[int]] = defaultdict(list)
-    for p in np.flatnonzero(fo_arr >= 0):
+    for p in np.flatnonzero(fo_arr >= 0).tolist():
         feeder_buses[int(fo_arr[p])].append(int(p))
     station_key = a.station.copy()
     if not any(s is not None for s in station_key):
         station_key = np.array(
-            [f"{x:.5f},{y:.5f}" if math.isfinite(x) and math.isfinite(y) else None
-             for x, y in zip(lon, lat, strict=True)], dtype=object)
+            [
+                f"{x:.5f},{y:.5f}" if math.isfinite(x) and math.isfinite(y) else None
+                for x, y in zip(lon, lat, strict=True)
+            ],
+            dtype=object,
+        )
     feeders_at_station: dict[str, set[int]] = defaultdict(set)
-    for p in np.flatnonzero((fo_arr >= 0) & is_mv):
+    for p in np.flatnonzero((fo_arr >= 0) & is_mv).tolist():
         if station_key[p] is not None:
             feeders_at_station[station_key[p]].add(int(fo_arr[p]))
     feeders: dict[str, Feeder] = {}
@@ -674,8 +743,9 @@ def derive_model(
             mode = "radial"
         elif conductor == "cable":
             mode = "single_ring" if k == 1 else ("two_ties" if k == 2 else "three_ties")
-            mv_stations = {station_key[p] for p in feeder_buses[fid]
-                           if is_mv[p] and station_key[p] is not None}
+            mv_stations = {
+                station_key[p] for p in feeder_buses[fid] if is_mv[p] and station_key[p] is not None
+            }
             if mv_stations:
                 shared = Counter(o for s in mv_stations for o in feeders_at_station[s] if o != fid)
                 best = max(shared.values()) if shared else 0
@@ -689,22 +759,27 @@ def derive_model(
             id=fid_s,
             name=_text(net.line["name"].iat[lp]) or f"feeder {int(a.line_index[lp])}",
             substation_id=substation_of_section[feeder_section[fid]],
-            bus_section_id=feeder_section[fid], head_line=int(a.line_index[lp]),
-            head_bus=int(bidx[sec_pos]), wiring_mode=mode, conductor=conductor,
-            tie_ids=tuple(sorted(ties_of[fid_s])), tie_partner_ids=tuple(sorted(partners[fid_s])),
+            bus_section_id=feeder_section[fid],
+            head_line=int(a.line_index[lp]),
+            head_bus=int(bidx[sec_pos]),
+            wiring_mode=mode,
+            conductor=conductor,
+            tie_ids=tuple(sorted(ties_of[fid_s])),
+            tie_partner_ids=tuple(sorted(partners[fid_s])),
             buses=tuple(sorted(int(bidx[p]) for p in feeder_buses[fid])),
             lines=tuple(sorted(int(a.line_index[x]) for x in lps)),
-            segment_ids=tuple(sorted(seg_by_feeder[fid])), length_km=total_len,
+            segment_ids=tuple(sorted(seg_by_feeder[fid])),
+            length_km=total_len,
             head_max_i_ka=float(a.line_imax[lp]),
         )
 
     # ---------------------------------------------------------------- bus sections
     lines_at: Counter[int] = Counter()
-    for lp in np.flatnonzero(a.line_ok):
+    for lp in np.flatnonzero(a.line_ok).tolist():
         lines_at[int(a.line_from[lp])] += 1
         lines_at[int(a.line_to[lp])] += 1
     trafos_at: Counter[int] = Counter()
-    for tp in np.flatnonzero(a.trafo_ok & (a.trafo_role != "main")):
+    for tp in np.flatnonzero(a.trafo_ok & (a.trafo_role != "main")).tolist():
         trafos_at[int(a.trafo_hv[tp])] += 1
     feeders_of_section: dict[str, list[str]] = defaultdict(list)
     for fid_s, fdr in feeders.items():
@@ -713,29 +788,35 @@ def derive_model(
     for sec_id, sec_name, grp in sections_raw:
         given = a.bays_total[grp]
         total: int | None = (
-            int(np.nansum(given)) if np.isfinite(given).any() else int(default_bays["substation_bay"])
+            int(np.nansum(given))
+            if np.isfinite(given).any()
+            else int(default_bays["substation_bay"])
         )
         used = sum(lines_at[p] for p in grp)
         bus_sections[sec_id] = BusSection(
-            id=sec_id, name=sec_name, substation_id=substation_of_section[sec_id],
+            id=sec_id,
+            name=sec_name,
+            substation_id=substation_of_section[sec_id],
             buses=tuple(int(bidx[p]) for p in grp),
-            main_transformer_ids=tuple(m.id for m in main_transformers.values()
-                                       if m.bus_section_id == sec_id),
+            main_transformer_ids=tuple(
+                m.id for m in main_transformers.values() if m.bus_section_id == sec_id
+            ),
             feeder_ids=tuple(sorted(feeders_of_section[sec_id])),
-            bays_total=total, bays_free=max(total - used, 0) if total is not None else None,
+            bays_total=total,
+            bays_free=max(total - used, 0) if total is not None else None,
         )
 
     # ---------------------------------------------------------------- distribution transformers
     ownership_col = _column(net.trafo, "ownership", None)
     std_col = _column(net.trafo, "std_type", None)
     lv_lines_at: Counter[int] = Counter()
-    for lp in np.flatnonzero(a.line_ok):
+    for lp in np.flatnonzero(a.line_ok).tolist():
         if is_lv[a.line_from[lp]]:
             lv_lines_at[int(a.line_from[lp])] += 1
             lv_lines_at[int(a.line_to[lp])] += 1
     distribution_transformers: dict[str, DistributionTransformer] = {}
     dist_t = np.flatnonzero(a.trafo_role == "distribution")
-    for tp in dist_t:
+    for tp in dist_t.tolist():
         if a.trafo_hv[tp] < 0 or a.trafo_lv[tp] < 0:
             continue
         hv, lv = int(a.trafo_hv[tp]), int(a.trafo_lv[tp])
@@ -744,13 +825,16 @@ def derive_model(
             own = "public" if lv_lines_at[lv] > 0 else "customer"
         dt_id = f"dt:{int(a.trafo_index[tp])}"
         distribution_transformers[dt_id] = DistributionTransformer(
-            id=dt_id, trafo=int(a.trafo_index[tp]),
+            id=dt_id,
+            trafo=int(a.trafo_index[tp]),
             name=_text(net.trafo["name"].iat[tp]) or dt_id,
             sn_kva=float(net.trafo["sn_mva"].iat[tp]) * 1000.0,
             ownership=own,  # type: ignore[arg-type]
-            hv_bus=int(bidx[hv]), lv_bus=int(bidx[lv]),
+            hv_bus=int(bidx[hv]),
+            lv_bus=int(bidx[lv]),
             feeder_id=feeder_ids[fo[hv]] if fo[hv] >= 0 else None,
-            segment_id=up_seg[hv], std_type=_text(std_col[tp]),
+            segment_id=up_seg[hv],
+            std_type=_text(std_col[tp]),
         )
 
     # ---------------------------------------------------------------- connection points
@@ -767,7 +851,7 @@ def derive_model(
         sec = bus_sections[sec_id]
         main_bus = max(grp, key=lambda p: (lines_at[p], -int(bidx[p])))
         cp_rows.append((main_bus, "substation_bay", sec.bays_total, sec.bays_free))
-    for p in np.flatnonzero((fo_arr >= 0) & (is_mv | is_lv)):
+    for p in np.flatnonzero((fo_arr >= 0) & (is_mv | is_lv)).tolist():
         p = int(p)
         sk = a.station_kind[p]
         cp_kind: ConnectionPointKind | None
@@ -793,48 +877,72 @@ def derive_model(
         else:
             total_b = None
         used_b = lines_at[p] + trafos_at[p]
-        cp_rows.append((p, cp_kind, total_b, max(total_b - used_b, 0) if total_b is not None
-                        else None))
+        cp_rows.append(
+            (p, cp_kind, total_b, max(total_b - used_b, 0) if total_b is not None else None)
+        )
     cp_pos = np.array([r[0] for r in cp_rows], dtype=int)
-    cp_class = classify_points(areas, lon[cp_pos], lat[cp_pos]) if len(cp_pos) else []
+    cp_class = classify_points(areas, lon[cp_pos], lat[cp_pos]).tolist()
     connection_points: dict[str, ConnectionPoint] = {}
     for (p, cp_kind, total_b, free_b), cls in zip(cp_rows, cp_class, strict=True):
         b = int(bidx[p])
-        sec_id = section_of_pos.get(p)
+        cp_sec = section_of_pos.get(p)
         feeder_id = feeder_ids[fo[p]] if fo[p] >= 0 else None
         dt_pos = dt_of[p]
         cp_id = f"cp:{b}"
         connection_points[cp_id] = ConnectionPoint(
-            id=cp_id, bus=b, kind=cp_kind, name=names[p] or cp_id, station=a.station[p],
-            vn_kv=float(a.vn_kv[p]), lon_deg=float(lon[p]), lat_deg=float(lat[p]),
-            bays_total=total_b, bays_free=free_b,
-            substation_id=substation_of_section[sec_id] if sec_id else (
-                feeder_sub[feeder_id] if feeder_id else None),
-            bus_section_id=sec_id or (feeders[feeder_id].bus_section_id if feeder_id else None),
-            feeder_id=feeder_id, segment_id=up_seg[p],
-            distribution_transformer_id=(f"dt:{int(a.trafo_index[dt_pos])}" if dt_pos >= 0
-                                         and is_lv[p] else None),
+            id=cp_id,
+            bus=b,
+            kind=cp_kind,
+            name=names[p] or cp_id,
+            station=a.station[p],
+            vn_kv=float(a.vn_kv[p]),
+            lon_deg=float(lon[p]),
+            lat_deg=float(lat[p]),
+            bays_total=total_b,
+            bays_free=free_b,
+            substation_id=substation_of_section[sec_id]
+            if sec_id
+            else (feeder_sub[feeder_id] if feeder_id else None),
+            bus_section_id=cp_sec or (feeders[feeder_id].bus_section_id if feeder_id else None),
+            feeder_id=feeder_id,
+            segment_id=up_seg[p],
+            distribution_transformer_id=(
+                f"dt:{int(a.trafo_index[dt_pos])}" if dt_pos >= 0 and is_lv[p] else None
+            ),
             area_class=str(cls),  # type: ignore[arg-type]
         )
 
     return GridModel(
-        net=net, id=model_id, version=version, substations=substations,
-        main_transformers=main_transformers, bus_sections=bus_sections, feeders=feeders,
-        segments=segments, tie_switches=tie_switches, bus_couplers=bus_couplers,
+        net=net,
+        id=model_id,
+        version=version,
+        substations=substations,
+        main_transformers=main_transformers,
+        bus_sections=bus_sections,
+        feeders=feeders,
+        segments=segments,
+        tie_switches=tie_switches,
+        bus_couplers=bus_couplers,
         distribution_transformers=distribution_transformers,
-        connection_points=connection_points, areas=areas, problems=found,
+        connection_points=connection_points,
+        areas=areas,
+        problems=found,
         bus_feeder={int(bidx[p]): feeder_ids[fo[p]] for p in np.flatnonzero(fo_arr >= 0)},
         bus_segment={int(bidx[p]): s for p, s in enumerate(up_seg) if s is not None},
         bus_section_of_bus={int(bidx[p]): s for p, s in section_of_pos.items()},
-        lv_bus_transformer={int(bidx[p]): f"dt:{int(a.trafo_index[t])}"
-                            for p, t in enumerate(dt_of) if t >= 0 and is_lv[p]},
+        lv_bus_transformer={
+            int(bidx[p]): f"dt:{int(a.trafo_index[t])}"
+            for p, t in enumerate(dt_of)
+            if t >= 0 and is_lv[p]
+        },
         mv_buses=tuple(int(b) for b in bidx[is_mv]),
         lv_buses=tuple(int(b) for b in bidx[is_lv]),
     )
 
 
-def _substation_name(net: pp.pandapowerNet, members: list[int], station: str | None,
-                     names: list[str | None]) -> str:
+def _substation_name(
+    net: pp.pandapowerNet, members: list[int], station: str | None, names: list[str | None]
+) -> str:
     if "substation" in net.bus.columns:
         vals = {_text(v) for v in net.bus["substation"].to_numpy()[members]} - {None}
         if len(vals) == 1:
@@ -842,6 +950,10 @@ def _substation_name(net: pp.pandapowerNet, members: list[int], station: str | N
     if "gridcap_station_names" in net and station in net["gridcap_station_names"]:
         return str(net["gridcap_station_names"][station])
     return station or names[members[0]] or f"substation {int(net.bus.index[members[0]])}"
+
+
+def _element_ids(switch: int | None, line: int | None) -> tuple[int, ...]:
+    return (switch,) if switch is not None else ((line,) if line is not None else ())
 
 
 def _switching_station_buses(a: _Arrays, in_station: np.ndarray, n: int) -> np.ndarray:
@@ -858,18 +970,31 @@ def normal_state_graph(net: pp.pandapowerNet) -> nx.MultiGraph:
     import networkx as nx
 
     rules = load_rules()
-    a = _arrays(net, float(rules.get("network_defaults.voltage_levels.hv_min_kv")),
-                float(rules.get("network_defaults.voltage_levels.lv_max_kv")))
+    a = _arrays(
+        net,
+        float(rules.get("network_defaults.voltage_levels.hv_min_kv")),
+        float(rules.get("network_defaults.voltage_levels.lv_max_kv")),
+    )
     g = nx.MultiGraph()
     g.add_nodes_from(int(b) for b in a.bus_index[a.bus_ok])
     bidx = a.bus_index
-    for lp in np.flatnonzero(a.line_ok & ~a.line_open_from & ~a.line_open_to):
-        g.add_edge(int(bidx[a.line_from[lp]]), int(bidx[a.line_to[lp]]), element="line",
-                   index=int(a.line_index[lp]), length_km=float(a.line_len[lp]))
-    for tp in np.flatnonzero(a.trafo_ok):
-        g.add_edge(int(bidx[a.trafo_hv[tp]]), int(bidx[a.trafo_lv[tp]]), element="trafo",
-                   index=int(a.trafo_index[tp]))
-    for k in np.flatnonzero(a.bb_closed):
-        g.add_edge(int(bidx[a.bb_a[k]]), int(bidx[a.bb_b[k]]), element="switch",
-                   index=int(a.bb_index[k]))
+    for lp in np.flatnonzero(a.line_ok & ~a.line_open_from & ~a.line_open_to).tolist():
+        g.add_edge(
+            int(bidx[a.line_from[lp]]),
+            int(bidx[a.line_to[lp]]),
+            element="line",
+            index=int(a.line_index[lp]),
+            length_km=float(a.line_len[lp]),
+        )
+    for tp in np.flatnonzero(a.trafo_ok).tolist():
+        g.add_edge(
+            int(bidx[a.trafo_hv[tp]]),
+            int(bidx[a.trafo_lv[tp]]),
+            element="trafo",
+            index=int(a.trafo_index[tp]),
+        )
+    for k in np.flatnonzero(a.bb_closed).tolist():
+        g.add_edge(
+            int(bidx[a.bb_a[k]]), int(bidx[a.bb_b[k]]), element="switch", index=int(a.bb_index[k])
+        )
     return g

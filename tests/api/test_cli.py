@@ -1,0 +1,68 @@
+"""The ``gridcap network`` commands, run as a user would (typer's runner, real networks)."""
+
+from __future__ import annotations
+
+import json
+
+import pandapower as pp
+from typer.testing import CliRunner
+
+from api.cli import app
+from tests.grid_models._nets import NetBuilder
+
+runner = CliRunner()
+
+
+def test_network_info_json_has_the_contract_fields():
+    result = runner.invoke(app, ["network", "info", "pandapower:mv_oberrhein", "--format", "json"])
+    assert result.exit_code == 0, result.output
+    info = json.loads(result.stdout)
+    for key in ("substations", "main_transformers", "bus_sections", "feeders", "segments",
+                "tie_switches", "distribution_transformers", "connection_points", "buses"):
+        assert isinstance(info[key], int), key
+    assert info["feeders"] == 4 and info["tie_switches"] == 5
+    assert sum(info["wiring_modes"].values()) == info["feeders"]
+    assert isinstance(info["problems"], list)
+
+
+def test_network_info_table_lists_modes_and_problems():
+    result = runner.invoke(app, ["network", "info", "simbench:1-MV-urban--0-sw"])
+    assert result.exit_code == 0, result.output
+    assert "feeders by wiring mode:" in result.stdout
+    assert "two_ties" in result.stdout and "validation problems:" in result.stdout
+
+
+def test_network_export_geojson(tmp_path):
+    out = tmp_path / "net.geojson"
+    result = runner.invoke(app, ["network", "export", "pandapower:mv_oberrhein", "--format",
+                                 "geojson", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    fc = json.loads(out.read_text("utf-8"))
+    assert fc["type"] == "FeatureCollection"
+    kinds = {f["properties"]["kind"] for f in fc["features"]}
+    assert {"substation", "feeder", "line", "connection_point", "tie_switch"} <= kinds
+    assert all(f["properties"]["id"] for f in fc["features"])
+
+
+def test_unknown_spec_is_a_clear_error_not_a_traceback():
+    result = runner.invoke(app, ["network", "info", "pandapower:no_such_network"])
+    assert result.exit_code == 2
+    assert "no function 'no_such_network'" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_broken_json_file_reports_problems(tmp_path):
+    nb = NetBuilder()
+    (s1,) = nb.substation(1)
+    nb.feeder(s1, 3, name="A")
+    nb.net.line.loc[0, "length_km"] = 0.0
+    nb.net.line.loc[1, "to_bus"] = 4242
+    path = tmp_path / "broken.json"
+    pp.to_json(nb.net, str(path))
+    result = runner.invoke(app, ["network", "info", str(path), "--format", "json"])
+    assert result.exit_code == 0, result.output
+    codes = {p["code"] for p in json.loads(result.stdout)["problems"]}
+    assert {"zero_length", "unknown_bus"} <= codes
+    (tmp_path / "garbage.json").write_text("{not json", "utf-8")
+    result = runner.invoke(app, ["network", "info", str(tmp_path / "garbage.json")])
+    assert result.exit_code == 2 and "not a pandapower JSON network" in result.output
