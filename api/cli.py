@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -12,18 +12,21 @@ import typer
 
 from grid_models import DEFAULT_NETWORK, GridModel, GridModelError, load_model, to_geojson
 
-app = typer.Typer(help="gridcap: openable capacity and supply schemes for a 10 kV network.",
-                  no_args_is_help=True, add_completion=False)
+app = typer.Typer(
+    help="gridcap: openable capacity and supply schemes for a 10 kV network.",
+    no_args_is_help=True,
+    add_completion=False,
+)
 network_app = typer.Typer(help="Inspect and export networks.", no_args_is_help=True)
 app.add_typer(network_app, name="network")
 
 
-class InfoFormat(str, Enum):
+class InfoFormat(StrEnum):
     table = "table"
     json = "json"
 
 
-class ExportFormat(str, Enum):
+class ExportFormat(StrEnum):
     geojson = "geojson"
 
 
@@ -46,7 +49,7 @@ def _write(text: str, out: Path | None) -> None:
         typer.echo(f"wrote {out}", err=True)
 
 
-def _table(summary: dict[str, Any]) -> str:
+def _table(summary: dict[str, Any], max_rows: int = 60) -> str:
     rows = [
         ("network", f"{summary['id']} (version {summary['version']})"),
         ("substations", summary["substations"]),
@@ -54,11 +57,17 @@ def _table(summary: dict[str, Any]) -> str:
         ("10 kV bus sections", summary["bus_sections"]),
         ("feeders", summary["feeders"]),
         ("segments", summary["segments"]),
-        ("tie switches", f"{summary['tie_switches']} "
-                         f"({summary['tie_switches_between_substations']} between substations)"),
+        (
+            "tie switches",
+            f"{summary['tie_switches']} "
+            f"({summary['tie_switches_between_substations']} between substations)",
+        ),
         ("bus couplers", summary["bus_couplers"]),
-        ("distribution transformers", f"{summary['distribution_transformers']} "
-                                      f"({summary['distribution_transformers_public']} public)"),
+        (
+            "distribution transformers",
+            f"{summary['distribution_transformers']} "
+            f"({summary['distribution_transformers_public']} public)",
+        ),
         ("connection points", summary["connection_points"]),
         ("buses", f"{summary['buses']} ({summary['mv_buses']} MV, {summary['lv_buses']} LV)"),
         ("lines", summary["lines"]),
@@ -73,13 +82,34 @@ def _table(summary: dict[str, Any]) -> str:
     out += [f"  {kind:<17} {n}" for kind, n in summary["connection_points_by_kind"].items()]
     if summary["areas"]:
         out.append("areas: " + ", ".join(f"{k} {n}" for k, n in summary["areas"].items()))
+    feeders = summary.get("feeder_list", [])
+    if feeders:
+        out.append("")
+        out.append(f"feeders ({len(feeders)}):")
+        for f in feeders[:max_rows]:
+            partners = ", ".join(f["tie_partner_ids"]) or "-"
+            out.append(
+                f"  {f['id']:<12} {f['name'][:24]:<24} {f['bus_section_id']:<10} "
+                f"{f['wiring_mode']:<12} {f['conductor']:<8} ties to: {partners}"
+            )
+        if len(feeders) > max_rows:
+            out.append(f"  … and {len(feeders) - max_rows} more (use --format json for all)")
+        ties = summary.get("tie_switch_list", [])
+        out.append(f"tie switches ({len(ties)}):")
+        for t in ties[:max_rows]:
+            where = f"switch {t['switch']}" if t["switch"] is not None else f"line {t['line']}"
+            cross = "  between substations" if t["between_substations"] else ""
+            out.append(f"  {t['id']:<12} {where:<14} {t['side_a']} — {t['side_b']}{cross}")
+        if len(ties) > max_rows:
+            out.append(f"  … and {len(ties) - max_rows} more (use --format json for all)")
     problems = summary["problems"]
     out.append("")
     out.append(f"validation problems: {len(problems)}")
     for p in problems[:50]:
         ids = p["ids"]
-        shown = ", ".join(str(i) for i in ids[:8]) + (f", … ({len(ids)} in all)"
-                                                      if len(ids) > 8 else "")
+        shown = ", ".join(str(i) for i in ids[:8]) + (
+            f", … ({len(ids)} in all)" if len(ids) > 8 else ""
+        )
         out.append(f"  [{p['severity']}] {p['code']} {p['element']} [{shown}]: {p['message']}")
     if len(problems) > 50:
         out.append(f"  … and {len(problems) - 50} more (use --format json for all)")
@@ -92,7 +122,7 @@ def network_info(
     fmt: Annotated[InfoFormat, typer.Option("--format", help="table or json")] = InfoFormat.table,
 ) -> None:
     """Counts, feeders by wiring mode, and every validation problem."""
-    summary = _load(spec).summary()
+    summary = _load(spec).summary(detail=True)
     if fmt is InfoFormat.json:
         _write(json.dumps(summary, ensure_ascii=False, indent=2), None)
     else:
@@ -103,7 +133,9 @@ def network_info(
 def network_export(
     spec: Annotated[str, typer.Argument(help="network spec, e.g. builtin:anyang")],
     fmt: Annotated[ExportFormat, typer.Option("--format", help="geojson")],
-    out: Annotated[Path | None, typer.Option("--out", help="file to write (default stdout)")] = None,
+    out: Annotated[
+        Path | None, typer.Option("--out", help="file to write (default stdout)")
+    ] = None,
 ) -> None:
     """Export the network as a GeoJSON FeatureCollection (for maps)."""
     collection = to_geojson(_load(spec))
@@ -113,8 +145,9 @@ def network_export(
 @app.command("serve")
 def serve(
     network: Annotated[str, typer.Option(help="network spec")] = DEFAULT_NETWORK,
-    database: Annotated[str | None, typer.Option(
-        help="database URL (default: SQLite under ./data)")] = None,
+    database: Annotated[
+        str | None, typer.Option(help="database URL (default: SQLite under ./data)")
+    ] = None,
     host: Annotated[str, typer.Option(help="interface to listen on")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="TCP port")] = 8000,
 ) -> None:
@@ -125,8 +158,10 @@ def serve(
 
     model = _load(network)
     web = create_app(model, database_url=database)
-    typer.echo(f"gridcap serving network {model.id} (version {model.version}) "
-               f"at http://{host}:{port}/  (health: http://{host}:{port}/health)")
+    typer.echo(
+        f"gridcap serving network {model.id} (version {model.version}) "
+        f"at http://{host}:{port}/  (health: http://{host}:{port}/health)"
+    )
     uvicorn.run(web, host=host, port=port, log_level="info")
 
 

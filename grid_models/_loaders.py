@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from functools import lru_cache
 from pathlib import Path
 
@@ -33,7 +32,8 @@ def _builtin(name: str) -> pp.pandapowerNet:
     if name in PRESETS:
         return generate_network(PRESETS[name])
     raise UnknownNetworkSpecError(
-        f"unknown builtin network {name!r}; shipped: {', '.join(builtin_names())}")
+        f"unknown builtin network {name!r}; shipped: {', '.join(builtin_names())}"
+    )
 
 
 def load_network(spec: str) -> pp.pandapowerNet:
@@ -55,16 +55,26 @@ def load_network(spec: str) -> pp.pandapowerNet:
         return _json_file(path)
     raise UnknownNetworkSpecError(
         f"network spec {spec!r} is neither builtin:NAME, simbench:CODE, pandapower:FUNCTION,"
-        " nor an existing pandapower JSON file or bundle folder")
+        " nor an existing pandapower JSON file or bundle folder"
+    )
 
 
 def _simbench(code: str) -> pp.pandapowerNet:
     import simbench as sb
 
-    try:
-        return sb.get_simbench_net(code)
-    except (ValueError, KeyError, IndexError, FileNotFoundError) as exc:
-        raise UnknownNetworkSpecError(f"no SimBench grid with code {code!r} ({exc})") from exc
+    if code not in _simbench_codes():
+        raise UnknownNetworkSpecError(
+            f"no SimBench grid with code {code!r}; codes look like 1-MV-urban--0-sw or"
+            " 1-MVLV-urban-all-0-sw (simbench.collect_all_simbench_codes() lists them)"
+        )
+    return sb.get_simbench_net(code)
+
+
+@lru_cache(maxsize=1)
+def _simbench_codes() -> frozenset[str]:
+    import simbench as sb
+
+    return frozenset(sb.collect_all_simbench_codes())
 
 
 def _pandapower_example(function: str) -> pp.pandapowerNet:
@@ -87,10 +97,21 @@ def _pandapower_example(function: str) -> pp.pandapowerNet:
 def _json_file(path: Path) -> pp.pandapowerNet:
     try:
         return pp.from_json(str(path))
-    except (ValueError, KeyError, TypeError, json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise NetworkLoadError(str(path), [Problem(
-            "unreadable_file", "error", "file", (str(path),),
-            f"{path} is not a pandapower JSON network: {exc}")]) from exc
+    except (UserWarning, ValueError, KeyError, TypeError, UnicodeDecodeError) as exc:
+        # pandapower reports an unreadable file by raising UserWarning.
+
+        raise NetworkLoadError(
+            str(path),
+            [
+                Problem(
+                    "unreadable_file",
+                    "error",
+                    "file",
+                    (str(path),),
+                    f"{path} is not a pandapower JSON network: {exc}",
+                )
+            ],
+        ) from exc
 
 
 def load_model(spec: str = DEFAULT_NETWORK, *, rules: Rules | None = None) -> GridModel:
@@ -100,7 +121,8 @@ def load_model(spec: str = DEFAULT_NETWORK, *, rules: Rules | None = None) -> Gr
     return model_from_net(net, model_id=model_id, rules=rules)
 
 
-def model_from_net(net: pp.pandapowerNet, *, model_id: str | None = None,
-                   rules: Rules | None = None) -> GridModel:
+def model_from_net(
+    net: pp.pandapowerNet, *, model_id: str | None = None, rules: Rules | None = None
+) -> GridModel:
     """Validate a pandapower net and derive its model; problems are kept on the model."""
     return derive_model(net, model_id=model_id, rules=rules, problems=validate_net(net))

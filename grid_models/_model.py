@@ -19,7 +19,12 @@ if TYPE_CHECKING:
 
 WiringMode = Literal["radial", "single_tie", "two_ties", "three_ties", "single_ring", "double_ring"]
 WIRING_MODES: tuple[WiringMode, ...] = (
-    "radial", "single_tie", "two_ties", "three_ties", "single_ring", "double_ring",
+    "radial",
+    "single_tie",
+    "two_ties",
+    "three_ties",
+    "single_ring",
+    "double_ring",
 )
 ConnectionPointKind = Literal[
     "substation_bay", "switching_station", "ring_main_unit", "pole", "lv_branch_box"
@@ -260,10 +265,43 @@ class GridModel:
 
         return normal_state_graph(self.net)
 
-    def summary(self) -> dict[str, Any]:
+    def feeder_rows(self) -> list[dict[str, Any]]:
+        """One row per feeder: name, substation, section, wiring mode, ties and size."""
+        return [
+            {
+                "id": f.id,
+                "name": f.name,
+                "substation_id": f.substation_id,
+                "bus_section_id": f.bus_section_id,
+                "wiring_mode": f.wiring_mode,
+                "conductor": f.conductor,
+                "tie_partner_ids": list(f.tie_partner_ids),
+                "tie_ids": list(f.tie_ids),
+                "buses": len(f.buses),
+                "segments": len(f.segment_ids),
+                "length_km": round(f.length_km, 3),
+            }
+            for f in self.feeders.values()
+        ]
+
+    def tie_rows(self) -> list[dict[str, Any]]:
+        """One row per tie switch: the open point and the two sides it joins."""
+        return [
+            {
+                "id": t.id,
+                "switch": t.switch,
+                "line": t.line,
+                "side_a": t.side_a,
+                "side_b": t.side_b,
+                "between_substations": t.between_substations,
+            }
+            for t in self.tie_switches.values()
+        ]
+
+    def summary(self, *, detail: bool = False) -> dict[str, Any]:
         """Counts, wiring modes and problems: what ``gridcap network info`` prints."""
         n_bus = len(self.net.bus)
-        return {
+        out: dict[str, Any] = {
             "id": self.id,
             "version": self.version,
             "substations": len(self.substations),
@@ -296,6 +334,10 @@ class GridModel:
             "wiring_modes": self.feeders_by_wiring_mode(),
             "problems": [p.to_dict() for p in self.problems],
         }
+        if detail:
+            out["feeder_list"] = self.feeder_rows()
+            out["tie_switch_list"] = self.tie_rows()
+        return out
 
 
 def ids_of(items: Sequence[Any]) -> tuple[str, ...]:

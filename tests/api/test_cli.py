@@ -17,8 +17,17 @@ def test_network_info_json_has_the_contract_fields():
     result = runner.invoke(app, ["network", "info", "pandapower:mv_oberrhein", "--format", "json"])
     assert result.exit_code == 0, result.output
     info = json.loads(result.stdout)
-    for key in ("substations", "main_transformers", "bus_sections", "feeders", "segments",
-                "tie_switches", "distribution_transformers", "connection_points", "buses"):
+    for key in (
+        "substations",
+        "main_transformers",
+        "bus_sections",
+        "feeders",
+        "segments",
+        "tie_switches",
+        "distribution_transformers",
+        "connection_points",
+        "buses",
+    ):
         assert isinstance(info[key], int), key
     assert info["feeders"] == 4 and info["tie_switches"] == 5
     assert sum(info["wiring_modes"].values()) == info["feeders"]
@@ -34,8 +43,10 @@ def test_network_info_table_lists_modes_and_problems():
 
 def test_network_export_geojson(tmp_path):
     out = tmp_path / "net.geojson"
-    result = runner.invoke(app, ["network", "export", "pandapower:mv_oberrhein", "--format",
-                                 "geojson", "--out", str(out)])
+    result = runner.invoke(
+        app,
+        ["network", "export", "pandapower:mv_oberrhein", "--format", "geojson", "--out", str(out)],
+    )
     assert result.exit_code == 0, result.output
     fc = json.loads(out.read_text("utf-8"))
     assert fc["type"] == "FeatureCollection"
@@ -66,3 +77,8 @@ def test_broken_json_file_reports_problems(tmp_path):
     (tmp_path / "garbage.json").write_text("{not json", "utf-8")
     result = runner.invoke(app, ["network", "info", str(tmp_path / "garbage.json")])
     assert result.exit_code == 2 and "not a pandapower JSON network" in result.output
+
+
+def test_unknown_simbench_code_is_a_clear_error():
+    result = runner.invoke(app, ["network", "info", "simbench:1-MV-nowhere--0-sw"])
+    assert result.exit_code == 2 and "no SimBench grid with code" in result.output
