@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from functools import lru_cache
 from pathlib import Path
 
@@ -41,7 +42,7 @@ def load_network(spec: str) -> pp.pandapowerNet:
     spec = spec.strip()
     kind, _, rest = spec.partition(":")
     if kind == "builtin" and rest:
-        return _builtin(rest).deepcopy()
+        return copy.deepcopy(_builtin(rest))
     if kind == "simbench" and rest:
         return _simbench(rest)
     if kind == "pandapower" and rest:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import math
+import os
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
@@ -244,9 +245,12 @@ def network_version(net: pp.pandapowerNet) -> str:
         df = net.get(table)
         if df is None or len(df) == 0:
             continue
-        cols = [c for c in df.columns if c != "geo" and df[c].dtype != object]
+        cols = sorted(c for c in df.columns if c != "geo" and df[c].dtype != object)
+        # Rounded so that a pandapower JSON round trip (which drops the last float bits)
+        # keeps the version.
+        numeric = df[cols].astype(float).round(9)
         digest.update(table.encode())
-        digest.update(pd.util.hash_pandas_object(df[cols], index=True).to_numpy().tobytes())
+        digest.update(pd.util.hash_pandas_object(numeric, index=True).to_numpy().tobytes())
         for c in ("name", "std_type", "station", "et", "type"):
             if c in df.columns:
                 digest.update(
@@ -357,7 +361,8 @@ def derive_model(
             grp.sort(key=lambda p: int(bidx[p]))
             sec_id = f"bs:{int(bidx[grp[0]])}"
             sec_ids.append(sec_id)
-            sections_raw.append((sec_id, f"{sub_name} 10kV {k}段母线", grp))
+            own_name = names[grp[0]] if len(grp) == 1 else None
+            sections_raw.append((sec_id, own_name or f"{sub_name} 10kV {k}段母线", grp))
             substation_of_section[sec_id] = sub_id
             for p in grp:
                 section_of_pos[p] = sec_id
@@ -947,9 +952,14 @@ def _substation_name(
         vals = {_text(v) for v in net.bus["substation"].to_numpy()[members]} - {None}
         if len(vals) == 1:
             return str(next(iter(vals)))
-    if "gridcap_station_names" in net and station in net["gridcap_station_names"]:
-        return str(net["gridcap_station_names"][station])
-    return station or names[members[0]] or f"substation {int(net.bus.index[members[0]])}"
+    # Bus names such as "文峰变 110kV母线", "文峰变 10kVⅠ段母线" share the station's name.
+    known = [n for n in (names[p] for p in members) if n]
+    if len(known) >= 2:
+        prefix = os.path.commonprefix(known)
+        prefix = prefix[: prefix.rfind(" ")].strip(" -_") if " " in prefix else ""
+        if len(prefix) >= 2 and prefix.lower() not in ("bus", "node"):
+            return prefix
+    return station or f"substation at bus {int(net.bus.index[members[0]])}"
 
 
 def _element_ids(switch: int | None, line: int | None) -> tuple[int, ...]:
