@@ -17,6 +17,7 @@ from grid_models._catalogue import (
     register_std_types,
 )
 from grid_models._errors import (
+    BundleWriteError,
     GeneratorParameterError,
     GridModelError,
     NetworkLoadError,
@@ -56,6 +57,7 @@ __all__ = [
     "PRESETS",
     "WIRING_MODES",
     "Area",
+    "BundleWriteError",
     "AreaClass",
     "BusSection",
     "Catalogue",

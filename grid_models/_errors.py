@@ -57,5 +57,9 @@ class NetworkLoadError(GridModelError):
         return "\n".join(lines)
 
 
+class BundleWriteError(GridModelError):
+    """A net could not be written as a bundle (bad format name, unsupported column, …)."""
+
+
 class GeneratorParameterError(GridModelError):
     """A network-generator parameter is out of its allowed range."""

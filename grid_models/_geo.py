@@ -22,7 +22,7 @@ EARTH_RADIUS_M = 6_371_008.8
 
 
 def point_lon_lat(value: Any) -> tuple[float, float]:
-    """(lon, lat) from a pandapower ``geo`` cell: GeoJSON string, dict, or [lon, lat]; NaN if none."""
+    """(lon, lat) of a pandapower ``geo`` cell (GeoJSON string, dict or [lon, lat]); NaN if none."""
     nan = (math.nan, math.nan)
     if value is None:
         return nan
@@ -68,7 +68,7 @@ def geodesic_m(lon1: Any, lat1: Any, lon2: Any, lat2: Any) -> Any:
 
 @dataclass(frozen=True, slots=True)
 class Area:
-    """An area polygon: an area class (市中心区/市区/城镇/农村) or an overlay (省级园区, 城市规划区)."""
+    """An area polygon: a class (市中心区/市区/城镇/农村) or an overlay (省级园区, 城市规划区)."""
 
     id: str
     name: str
@@ -79,12 +79,17 @@ class Area:
         return {
             "type": "Feature",
             "geometry": shapely.geometry.mapping(self.geometry),
-            "properties": {"kind": "area", "id": self.id, "name": self.name, "area_kind": self.kind},
+            "properties": {
+                "kind": "area",
+                "id": self.id,
+                "name": self.name,
+                "area_kind": self.kind,
+            },
         }
 
 
 def areas_from_table(table: pd.DataFrame | None) -> tuple[list[Area], list[str]]:
-    """Areas from ``net["gridcap_areas"]``; returns (areas, messages about rows that were skipped)."""
+    """Areas from ``net["gridcap_areas"]`` and messages about the rows that were skipped."""
     if table is None or len(table) == 0:
         return [], []
     areas: list[Area] = []
@@ -105,8 +110,11 @@ def areas_from_table(table: pd.DataFrame | None) -> tuple[list[Area], list[str]]
             skipped.append(f"area {area_id!r}: geometry is empty or invalid")
             continue
         shapely.prepare(geom)
-        areas.append(Area(id=f"area:{area_id}", name=str(row.get("name") or area_id), kind=kind,
-                          geometry=geom))
+        areas.append(
+            Area(
+                id=f"area:{area_id}", name=str(row.get("name") or area_id), kind=kind, geometry=geom
+            )
+        )
     return areas, skipped
 
 

@@ -1,4 +1,4 @@
-"""The rules file (规则库): policy numbers and estimates, one versioned YAML a utility can replace."""
+"""The rules file (规则库): policy numbers and estimates in one versioned, replaceable YAML."""
 
 from __future__ import annotations
 

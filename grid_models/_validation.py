@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
+import pandapower as pp
 import pandas as pd
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
-import pandapower as pp
 from grid_models._errors import Problem
 from grid_models._geo import bus_coordinates
 
@@ -45,8 +43,16 @@ def validate_net(net: pp.pandapowerNet) -> list[Problem]:
     for table in dict.fromkeys(tables):
         dup = net[table].index[net[table].index.duplicated()]
         if len(dup):
-            problems.append(Problem("duplicate_id", "error", table, _ids(dup.unique()),
-                                    f"{len(dup)} {table} ids occur more than once", "index"))
+            problems.append(
+                Problem(
+                    "duplicate_id",
+                    "error",
+                    table,
+                    _ids(dup.unique()),
+                    f"{len(dup)} {table} ids occur more than once",
+                    "index",
+                )
+            )
     bus_ids = net.bus.index
     for table, cols in _BUS_REFS.items():
         if table not in net or not len(net[table]):
@@ -57,23 +63,44 @@ def validate_net(net: pp.pandapowerNet) -> list[Problem]:
                 continue
             bad = df.index[~df[col].isin(bus_ids)]
             if len(bad):
-                problems.append(Problem(
-                    "unknown_bus", "error", table, _ids(bad),
-                    f"{len(bad)} {table} rows name a {col} that is not in the bus table", col))
+                problems.append(
+                    Problem(
+                        "unknown_bus",
+                        "error",
+                        table,
+                        _ids(bad),
+                        f"{len(bad)} {table} rows name a {col} that is not in the bus table",
+                        col,
+                    )
+                )
     if len(net.switch):
         sw = net.switch
         for et, table in (("l", "line"), ("t", "trafo"), ("b", "bus")):
             rows = sw[sw["et"] == et]
             bad = rows.index[~rows["element"].isin(net[table].index)]
             if len(bad):
-                problems.append(Problem(
-                    "unknown_element", "error", "switch", _ids(bad),
-                    f"{len(bad)} switches with et={et!r} name a {table} that does not exist",
-                    "element"))
+                problems.append(
+                    Problem(
+                        "unknown_element",
+                        "error",
+                        "switch",
+                        _ids(bad),
+                        f"{len(bad)} switches with et={et!r} name a {table} that does not exist",
+                        "element",
+                    )
+                )
         bad_et = sw.index[~sw["et"].isin(["l", "t", "b", "t3"])]
         if len(bad_et):
-            problems.append(Problem("bad_value", "error", "switch", _ids(bad_et),
-                                    "switch et must be one of l, t, t3, b", "et"))
+            problems.append(
+                Problem(
+                    "bad_value",
+                    "error",
+                    "switch",
+                    _ids(bad_et),
+                    "switch et must be one of l, t, t3, b",
+                    "et",
+                )
+            )
     for table, cols in _RATINGS.items():
         df = net[table]
         for col in cols:
@@ -82,16 +109,30 @@ def validate_net(net: pp.pandapowerNet) -> list[Problem]:
             vals = pd.to_numeric(df[col], errors="coerce")
             bad = df.index[~(vals > 0)]
             if len(bad):
-                problems.append(Problem(
-                    "missing_rating", "error", table, _ids(bad),
-                    f"{len(bad)} {table} rows have no positive {col}", col))
+                problems.append(
+                    Problem(
+                        "missing_rating",
+                        "error",
+                        table,
+                        _ids(bad),
+                        f"{len(bad)} {table} rows have no positive {col}",
+                        col,
+                    )
+                )
     if len(net.line):
         length = pd.to_numeric(net.line["length_km"], errors="coerce")
         bad = net.line.index[~(length > 0)]
         if len(bad):
-            problems.append(Problem("zero_length", "error", "line", _ids(bad),
-                                    f"{len(bad)} lines have a zero, negative or missing length",
-                                    "length_km"))
+            problems.append(
+                Problem(
+                    "zero_length",
+                    "error",
+                    "line",
+                    _ids(bad),
+                    f"{len(bad)} lines have a zero, negative or missing length",
+                    "length_km",
+                )
+            )
         vn = net.bus["vn_kv"]
         ok = net.line["from_bus"].isin(bus_ids) & net.line["to_bus"].isin(bus_ids)
         lf = vn.reindex(net.line.loc[ok, "from_bus"]).to_numpy(float)
@@ -100,9 +141,16 @@ def validate_net(net: pp.pandapowerNet) -> list[Problem]:
             mism = np.abs(lf - lt) > 0.01 * np.maximum(lf, lt)
         bad = net.line.index[ok][mism]
         if len(bad):
-            problems.append(Problem("voltage_mismatch", "error", "line", _ids(bad),
-                                    f"{len(bad)} lines join buses of different nominal voltage",
-                                    "vn_kv"))
+            problems.append(
+                Problem(
+                    "voltage_mismatch",
+                    "error",
+                    "line",
+                    _ids(bad),
+                    f"{len(bad)} lines join buses of different nominal voltage",
+                    "vn_kv",
+                )
+            )
     if len(net.trafo):
         for side in ("hv", "lv"):
             ok = net.trafo[f"{side}_bus"].isin(bus_ids)
@@ -112,10 +160,17 @@ def validate_net(net: pp.pandapowerNet) -> list[Problem]:
                 off = np.abs(tr_vn - bus_vn) > 0.25 * bus_vn
             bad = net.trafo.index[ok][off]
             if len(bad):
-                problems.append(Problem(
-                    "voltage_mismatch", "warning", "trafo", _ids(bad),
-                    f"{len(bad)} transformers' vn_{side}_kv differs by more than 25 % from their"
-                    f" {side} bus", f"vn_{side}_kv"))
+                problems.append(
+                    Problem(
+                        "voltage_mismatch",
+                        "warning",
+                        "trafo",
+                        _ids(bad),
+                        f"{len(bad)} transformers' vn_{side}_kv is more than 25 % off their"
+                        f" {side} bus's vn_kv",
+                        f"vn_{side}_kv",
+                    )
+                )
     problems += _coordinate_problems(net)
     problems += _supply_problems(net)
     return problems
@@ -127,14 +182,29 @@ def _coordinate_problems(net: pp.pandapowerNet) -> list[Problem]:
     out: list[Problem] = []
     bad = known & ((np.abs(lon) > 180) | (np.abs(lat) > 90) | ((lon == 0) & (lat == 0)))
     if bad.any():
-        out.append(Problem(
-            "bad_coordinates", "error", "bus", _ids(net.bus.index[bad]),
-            f"{int(bad.sum())} buses have impossible coordinates (lon ∉ [-180, 180],"
-            " lat ∉ [-90, 90], or 0/0)", "geo"))
+        out.append(
+            Problem(
+                "bad_coordinates",
+                "error",
+                "bus",
+                _ids(net.bus.index[bad]),
+                f"{int(bad.sum())} buses have impossible coordinates (lon ∉ [-180, 180],"
+                " lat ∉ [-90, 90], or 0/0)",
+                "geo",
+            )
+        )
     if known.any() and not known.all():
         missing = net.bus.index[~known]
-        out.append(Problem("missing_coordinates", "warning", "bus", _ids(missing),
-                           f"{len(missing)} buses have no coordinates while others do", "geo"))
+        out.append(
+            Problem(
+                "missing_coordinates",
+                "warning",
+                "bus",
+                _ids(missing),
+                f"{len(missing)} buses have no coordinates while others do",
+                "geo",
+            )
+        )
     return out
 
 
@@ -155,8 +225,15 @@ def _supply_problems(net: pp.pandapowerNet) -> list[Problem]:
     src = np.concatenate(sources) if sources else np.array([], dtype=int)
     src = src[src >= 0]
     if not len(src):
-        return [Problem("no_source", "error", "ext_grid", (),
-                        "the network has no in-service external grid or slack generator")]
+        return [
+            Problem(
+                "no_source",
+                "error",
+                "ext_grid",
+                (),
+                "the network has no in-service external grid or slack generator",
+            )
+        ]
     rows: list[np.ndarray] = []
     cols: list[np.ndarray] = []
     sw = net.switch
@@ -192,10 +269,14 @@ def _supply_problems(net: pp.pandapowerNet) -> list[Problem]:
         groups = pd.Series(dead).groupby(label[dead])
         for _, members in groups:
             ids = net.bus.index[members.to_numpy()]
-            out.append(Problem(
-                "island", "warning", "bus", _ids(ids),
-                f"{len(ids)} in-service buses are not supplied from any source in the normal"
-                f" switching state (first: {ids[0]})"))
+            out.append(
+                Problem(
+                    "island",
+                    "warning",
+                    "bus",
+                    _ids(ids),
+                    f"{len(ids)} in-service buses are not supplied from any source in the normal"
+                    f" switching state (first: {ids[0]})",
+                )
+            )
     return out
-
-

@@ -27,8 +27,13 @@ class NetBuilder:
             self.net.bus.loc[b, k] = v
         return b
 
-    def substation(self, n_sections: int = 2, lon: float = 114.30, lat: float = 36.10,
-                   coupler_closed: bool = False) -> list[int]:
+    def substation(
+        self,
+        n_sections: int = 2,
+        lon: float = 114.30,
+        lat: float = 36.10,
+        coupler_closed: bool = False,
+    ) -> list[int]:
         hv = self.bus(110, lon, lat)
         pp.create_ext_grid(self.net, hv)
         sections = []
@@ -40,9 +45,18 @@ class NetBuilder:
             pp.create_switch(self.net, a, b, "b", closed=coupler_closed, type="CB")
         return sections
 
-    def feeder(self, start: int, spans: int, cable: bool = False, lon: float | None = None,
-               lat: float = 36.10, switch_every: int = 0, load_mw: float = 0.2,
-               name: str | None = None, station_prefix: str | None = None) -> list[int]:
+    def feeder(
+        self,
+        start: int,
+        spans: int,
+        cable: bool = False,
+        lon: float | None = None,
+        lat: float = 36.10,
+        switch_every: int = 0,
+        load_mw: float = 0.2,
+        name: str | None = None,
+        station_prefix: str | None = None,
+    ) -> list[int]:
         """A trunk of ``spans`` lines from ``start``; a pole switch before every n-th span."""
         std = "YJV22-3x300" if cable else "JKLYJ-240"
         x = self._x if lon is None else lon
@@ -51,8 +65,7 @@ class NetBuilder:
         for k in range(spans):
             extra = {"station": f"{station_prefix}{k}"} if station_prefix else {}
             b = self.bus(10, x + 0.003 * (k + 1), lat, **extra)
-            line = pp.create_line(self.net, buses[-1], b, 0.4, std,
-                                  name=name if k == 0 else None)
+            line = pp.create_line(self.net, buses[-1], b, 0.4, std, name=name if k == 0 else None)
             if k == 0:
                 pp.create_switch(self.net, start, line, "l", closed=True, type="CB")
             elif switch_every and k % switch_every == 0:

@@ -66,8 +66,10 @@ def test_every_spec_kind_loads(tmp_path, anyang):
     assert len(load_model("pandapower:mv_oberrhein").feeders) == 4
 
 
-@pytest.mark.parametrize("spec", ["builtin:atlantis", "nosuch:thing", "/no/such/file.json",
-                                  "pandapower:create_empty_network_x"])
+@pytest.mark.parametrize(
+    "spec",
+    ["builtin:atlantis", "nosuch:thing", "/no/such/file.json", "pandapower:create_empty_network_x"],
+)
 def test_unknown_specs_raise_a_domain_error(spec):
     with pytest.raises(UnknownNetworkSpecError):
         load_network(spec)

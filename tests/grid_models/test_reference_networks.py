@@ -88,8 +88,11 @@ def test_simbench_urban_feeder_labels_map_to_one_feeder_each():
                 label_to_feeders[label].add(f.id)
     assert len(label_to_feeders) == 14
     assert all(len(v) == 1 for v in label_to_feeders.values())
-    via_station = {lab: next(iter(v)) for lab, v in label_to_feeders.items()
-                   if lab.endswith(("Feeder11", "Feeder12", "Feeder13", "Feeder14"))}
+    via_station = {
+        lab: next(iter(v))
+        for lab, v in label_to_feeders.items()
+        if lab.endswith(("Feeder11", "Feeder12", "Feeder13", "Feeder14"))
+    }
     assert via_station["MV3.101_Feeder11"] == next(iter(label_to_feeders["MV3.101_Feeder2"]))
     assert via_station["MV3.101_Feeder13"] == next(iter(label_to_feeders["MV3.101_Feeder4"]))
     kinds = {c.kind for c in m.connection_points.values()}

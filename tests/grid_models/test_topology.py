@@ -91,9 +91,12 @@ def test_segments_are_runs_between_switches_and_supply_path_climbs_them():
     segs = [p for p in path if p.startswith("seg:")]
     assert len(segs) == 3  # the last bus is fed through all three segments
     assert path[0] == f"cp:{buses[-1]}"
-    assert path[-4:] == (feeder.id, feeder.bus_section_id,
-                         *m.bus_sections[feeder.bus_section_id].main_transformer_ids,
-                         feeder.substation_id)
+    assert path[-4:] == (
+        feeder.id,
+        feeder.bus_section_id,
+        *m.bus_sections[feeder.bus_section_id].main_transformer_ids,
+        feeder.substation_id,
+    )
     first = m.segments[segs[-1]]
     assert first.parent_segment_id is None and len(first.lines) == 2
 
