@@ -259,7 +259,8 @@ def network_version(net: pp.pandapowerNet) -> str:
     return digest.hexdigest()[:12]
 
 
-def _sources(net: pp.pandapowerNet, bus_pos: pd.Index) -> np.ndarray:
+def source_positions(net: pp.pandapowerNet, bus_pos: pd.Index) -> np.ndarray:
+    """Positions (in the bus table) of in-service external grids and slack generators."""
     found: list[np.ndarray] = []
     for table in ("ext_grid", "gen"):
         if table in net and len(net[table]):
@@ -319,7 +320,7 @@ def derive_model(
                 uf.union(p, first_of_station[st])
             else:
                 first_of_station[st] = p
-    src = _sources(net, bus_pos)
+    src = source_positions(net, bus_pos)
     roots: dict[int, list[int]] = defaultdict(list)
     for t in main_t.tolist():
         roots[uf.find(int(a.trafo_lv[t]))].append(int(t))
@@ -777,6 +778,22 @@ def derive_model(
             length_km=total_len,
             head_max_i_ka=float(a.line_imax[lp]),
         )
+
+    names_seen: dict[tuple[str, str], list[int]] = defaultdict(list)
+    for fdr in feeders.values():
+        names_seen[(fdr.substation_id, fdr.name)].append(fdr.head_line)
+    for (sub_id, fname), head_lines in names_seen.items():
+        if len(head_lines) > 1:
+            found.append(
+                Problem(
+                    "duplicate_name",
+                    "warning",
+                    "line",
+                    tuple(head_lines),
+                    f"{len(head_lines)} feeders of {sub_id} are all named {fname!r}",
+                    "name",
+                )
+            )
 
     # ---------------------------------------------------------------- bus sections
     lines_at: Counter[int] = Counter()

@@ -10,6 +10,7 @@ from scipy.sparse.csgraph import connected_components
 
 from grid_models._errors import Problem
 from grid_models._geo import bus_coordinates
+from grid_models._topology import source_positions
 
 _BUS_REFS: dict[str, tuple[str, ...]] = {
     "line": ("from_bus", "to_bus"),
@@ -214,16 +215,7 @@ def _supply_problems(net: pp.pandapowerNet) -> list[Problem]:
     if bus_pos.has_duplicates:
         return []
     n = len(bus_pos)
-    sources: list[np.ndarray] = []
-    for table in ("ext_grid", "gen"):
-        if table in net and len(net[table]):
-            df = net[table]
-            ok = df["in_service"].to_numpy(bool)
-            if table == "gen":
-                ok &= df["slack"].to_numpy(bool) if "slack" in df else np.zeros(len(df), bool)
-            sources.append(bus_pos.get_indexer(df["bus"].to_numpy()[ok]))
-    src = np.concatenate(sources) if sources else np.array([], dtype=int)
-    src = src[src >= 0]
+    src = source_positions(net, bus_pos)
     if not len(src):
         return [
             Problem(

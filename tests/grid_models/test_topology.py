@@ -151,3 +151,13 @@ def test_broken_network_reports_every_problem_without_raising():
     assert {"zero_length", "missing_rating", "bad_coordinates", "unknown_bus"} <= codes
     rating = [p for p in m.problems if p.code == "missing_rating"]
     assert {p.element for p in rating} == {"line", "trafo"}
+
+
+def test_two_feeders_with_one_name_are_flagged():
+    nb = NetBuilder()
+    (s1,) = nb.substation(1)
+    nb.feeder(s1, 2, name="文峰01线")
+    nb.feeder(s1, 2, name="文峰01线")
+    m = model_from_net(nb.net)
+    dup = [p for p in m.problems if p.code == "duplicate_name"]
+    assert len(dup) == 1 and len(dup[0].ids) == 2
