@@ -1,0 +1,276 @@
+"""The fast AC hosting-capacity engine (default): one base power flow, then a ladder per bus.
+
+pandapower solves the base case once; its internal model (``net._ppc``: per-unit π-model
+branch admittances with taps, bus voltages, branch flows) is the input. For each
+candidate bus the supply path from the slack is solved as an AC ladder (see
+:mod:`capacity._ladder`) and the capacity found by bisection, with the same criteria and
+the same loading definitions as pandapower's results (line: current over
+``max_i_ka·df·parallel``; transformer: current × rated voltage over ``sn_mva``).
+Buses in a meshed part of the network (a closed loop or two slacks) fall back to the
+reference engine, so every answer is an AC power-flow answer.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+
+import numpy as np
+import pandapower as pp
+from pandapower.pypower.idx_brch import BR_STATUS, F_BUS, PF, PT, QF, QT, SHIFT, T_BUS, TAP
+from pandapower.pypower.idx_bus import BASE_KV, BUS_TYPE, NONE, REF, VA, VM
+from pandapower.pypower.makeYbus import branch_vectors
+from scipy.sparse import coo_matrix
+from scipy.sparse.csgraph import breadth_first_order, connected_components
+
+from capacity._criteria import HostingCriteria
+from capacity._hosting import (
+    BusCapacity,
+    _targets,
+    bus_levels,
+    prepare_net,
+    reference_hosting,
+    worst_violation,
+)
+from capacity._ladder import KIND_BRANCH, KIND_BUS, KIND_NONE, hosting_kernel
+from grid_models import Rules
+
+_LEVEL_CODE = {"hv": 0, "mv": 1, "lv": 2}
+
+
+def fast_hosting(
+    net: pp.pandapowerNet,
+    criteria: HostingCriteria,
+    buses: Iterable[int] | None = None,
+    *,
+    rules: Rules | None = None,
+) -> list[BusCapacity]:
+    """AC hosting capacity of ``buses`` (default: every MV bus) with the ladder engine."""
+    work = prepare_net(net, criteria)
+    levels = bus_levels(work, rules)
+    targets = _targets(work, levels, buses)
+    level_of = dict(zip(work.bus.index.tolist(), levels.tolist(), strict=True))
+    worst, limiting = worst_violation(work, criteria, levels)
+    if worst > 1e-9:
+        # Already violated in the base case: no added load anywhere can satisfy the criteria.
+        return [BusCapacity(b, 0.0, limiting, level_of[b], "fast") for b in targets]
+    model = _PathModel(work, levels, criteria)
+    out: dict[int, BusCapacity] = {}
+    fallback: list[int] = []
+    cand_nodes: list[int] = []
+    cand_buses: list[int] = []
+    for b in targets:
+        node = int(model.pd2ppc[b])
+        if node < 0 or not model.reached[node] or math.isnan(float(work.res_bus.at[b, "vm_pu"])):
+            out[b] = BusCapacity(b, 0.0, "island", level_of[b], "fast")
+        elif model.meshed[node]:
+            fallback.append(b)
+        else:
+            cand_nodes.append(node)
+            cand_buses.append(b)
+    if cand_nodes:
+        p, kind, ident = model.run(np.asarray(cand_nodes, dtype=np.int64), criteria)
+        for b, pk, kk, ik in zip(cand_buses, p, kind, ident, strict=True):
+            out[b] = BusCapacity(b, float(pk), model.name(int(kk), int(ik)), level_of[b], "fast")
+    if fallback:
+        for cap in reference_hosting(net, criteria, fallback, rules=rules):
+            out[cap.bus] = cap
+    return [out[b] for b in targets]
+
+
+class _PathModel:
+    """pandapower's internal model arranged as trees rooted at the slack buses."""
+
+    def __init__(self, net: pp.pandapowerNet, levels: np.ndarray, criteria: HostingCriteria):
+        ppc = net._ppc
+        base = float(ppc["baseMVA"])
+        bus = ppc["bus"]
+        br = ppc["branch"]
+        nb, nl = len(bus), len(br)
+        self.net = net
+        self.pd2ppc = np.asarray(net._pd2ppc_lookups["bus"])
+        status = br[:, BR_STATUS].real > 0
+        fb = br[:, F_BUS].real.astype(np.int64)
+        tb = br[:, T_BUS].real.astype(np.int64)
+        ytt, yff, yft, ytf = branch_vectors(br, nl)
+        # the same π model split into tap, series admittance and end shunts
+        tap = br[:, TAP].real.astype(float)
+        tau = np.where(tap != 0, tap, 1.0) * np.exp(1j * np.deg2rad(br[:, SHIFT].real))
+        ys = -ytf * tau
+        ys = np.where(ys == 0, 1e-12, ys)
+        sh_t = ytt - ys
+        sh_f = yff * np.abs(tau) ** 2 - ys
+        vm = bus[:, VM].real.astype(float)
+        v = vm * np.exp(1j * np.deg2rad(bus[:, VA].real.astype(float)))
+        sf = (br[:, PF].real + 1j * br[:, QF].real) / base
+        st = (br[:, PT].real + 1j * br[:, QT].real) / base
+        basekv = bus[:, BASE_KV].real.astype(float)
+        alive = bus[:, BUS_TYPE].real != NONE
+
+        # per-branch factors turning a per-unit current into loading / limit
+        a_from = np.zeros(nl)
+        a_to = np.zeros(nl)
+        self.branch_names = [f"branch:{i}" for i in range(nl)]
+        lookups = net._pd2ppc_lookups["branch"]
+        if "line" in lookups and len(net.line):
+            s, e = lookups["line"]
+            line = net.line
+            imax = (line["max_i_ka"] * line["df"] * line["parallel"]).to_numpy(float)
+            lim = criteria.line_loading_max_percent / 100.0
+            a_from[s:e] = base / (math.sqrt(3) * basekv[fb[s:e]]) / imax / lim
+            a_to[s:e] = base / (math.sqrt(3) * basekv[tb[s:e]]) / imax / lim
+            self.branch_names[s:e] = [f"line:{i}" for i in line.index]
+        if "trafo" in lookups and len(net.trafo):
+            s, e = lookups["trafo"]
+            tr = net.trafo
+            rating = (tr["sn_mva"] * tr["parallel"] * tr["df"]).to_numpy(float)
+            lim = criteria.trafo_loading_max_percent / 100.0
+            a_from[s:e] = base * tr["vn_hv_kv"].to_numpy(float) / (basekv[fb[s:e]] * rating) / lim
+            a_to[s:e] = base * tr["vn_lv_kv"].to_numpy(float) / (basekv[tb[s:e]] * rating) / lim
+            self.branch_names[s:e] = [f"trafo:{i}" for i in tr.index]
+
+        # trees from the slack buses; components with loops or two slacks are "meshed"
+        use = np.flatnonzero(status & alive[fb] & alive[tb])
+        graph = coo_matrix((np.ones(len(use)), (fb[use], tb[use])), shape=(nb, nb))
+        n_comp, comp = connected_components(graph, directed=False)
+        roots = np.flatnonzero((bus[:, BUS_TYPE].real == REF) & alive)
+        edges_per = np.bincount(comp[fb[use]], minlength=n_comp)
+        nodes_per = np.bincount(comp[alive], minlength=n_comp) if alive.any() else np.zeros(
+            n_comp, int)
+        roots_per = np.bincount(comp[roots], minlength=n_comp)
+        radial = (edges_per == nodes_per - 1) & (roots_per == 1)
+        self.meshed = ~radial[comp]
+        edge_of: dict[tuple[int, int], int] = {}
+        for b in use.tolist():
+            edge_of[(int(fb[b]), int(tb[b]))] = b
+            edge_of[(int(tb[b]), int(fb[b]))] = b
+        parent = np.full(nb, -1, np.int64)
+        parent_branch = np.full(nb, -1, np.int64)
+        depth = np.zeros(nb, np.int64)
+        reached = np.zeros(nb, bool)
+        order_all: list[int] = []
+        csr = graph.tocsr()
+        csr = csr + csr.T
+        for r in roots.tolist():
+            if not radial[comp[r]]:
+                continue
+            order, pred = breadth_first_order(csr, r, directed=False, return_predecessors=True)
+            for x in order.tolist():
+                reached[x] = True
+                order_all.append(x)
+                p = int(pred[x])
+                if p >= 0:
+                    parent[x] = p
+                    parent_branch[x] = edge_of[(p, x)]
+                    depth[x] = depth[p] + 1
+        self.reached = reached
+        up_is_from = np.zeros(nb, np.bool_)
+        has_parent = parent >= 0
+        up_is_from[has_parent] = fb[parent_branch[has_parent]] == parent[has_parent]
+        pb = np.maximum(parent_branch, 0)
+        # power the base case delivers into x (through its parent branch), and injects at
+        # the parent into that branch
+        s_del = np.where(up_is_from, -st[pb], -sf[pb])
+        s_next = np.where(up_is_from, sf[pb], st[pb])
+        s_del[~has_parent] = 0
+        s_next[~has_parent] = 0
+
+        # levels of ppc nodes (only nodes that stand for in-service pandapower buses)
+        node_level = np.zeros(nb, np.int64)
+        self.node_bus = np.full(nb, -1, np.int64)
+        in_service = net.bus["in_service"].to_numpy(bool)
+        for b, lvl, ok in zip(net.bus.index.tolist(), levels.tolist(), in_service.tolist(),
+                              strict=True):
+            node = int(self.pd2ppc[b])
+            if ok and node >= 0:
+                node_level[node] = max(node_level[node], _LEVEL_CODE[lvl])
+                if self.node_bus[node] < 0 or b < self.node_bus[node]:
+                    self.node_bus[node] = b
+        vmin = np.array([-np.inf, criteria.vm_min_pu, criteria.lv_vm_min_pu])
+        vmax = np.array([np.inf, criteria.vm_max_pu, criteria.lv_vm_max_pu])
+
+        # base loading of every branch, normalised by its limit
+        i_f = yff * v[fb] + yft * v[tb]
+        i_t = ytf * v[fb] + ytt * v[tb]
+        base_load = np.maximum(np.abs(i_f) * a_from, np.abs(i_t) * a_to)
+        self.agg_f, self.agg_i = _aggregates(order_all, parent, parent_branch, base_load, vm,
+                                             node_level, nb)
+        self.arrays = (parent, parent_branch, up_is_from, depth, vm, v, s_del, s_next, ys,
+                       sh_f, sh_t, tau, yff, yft, ytf, ytt, a_from, a_to, node_level, vmin,
+                       vmax)
+
+    def run(self, cands: np.ndarray, criteria: HostingCriteria
+            ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        out_p = np.zeros(len(cands))
+        out_kind = np.zeros(len(cands), np.int64)
+        out_id = np.zeros(len(cands), np.int64)
+        base = float(self.net._ppc["baseMVA"])
+        (parent, parent_branch, up_is_from, depth, vm, v, s_del, s_next, ys, sh_f, sh_t, tau,
+         yff, yft, ytf, ytt, a_from, a_to, node_level, vmin, vmax) = self.arrays
+        hosting_kernel(cands, parent, parent_branch, up_is_from, depth, vm, v, s_del, s_next,
+                       ys, sh_f, sh_t, tau, yff, yft, ytf, ytt, a_from, a_to, node_level,
+                       vmin, vmax, self.agg_f,
+                       self.agg_i, criteria.q_per_p, criteria.search_cap_mw / base,
+                       criteria.resolution_mw / base, out_p, out_kind, out_id)
+        return out_p * base, out_kind, out_id
+
+    def name(self, kind: int, ident: int) -> str:
+        if kind == KIND_NONE:
+            return "none"
+        if kind == KIND_BRANCH:
+            return self.branch_names[ident]
+        if kind == KIND_BUS:
+            return f"vm:{int(self.node_bus[ident])}"
+        return "unknown"
+
+
+def _aggregates(order: list[int], parent: np.ndarray, parent_branch: np.ndarray,
+                base_load: np.ndarray, vm: np.ndarray, node_level: np.ndarray, nb: int
+                ) -> tuple[np.ndarray, np.ndarray]:
+    """Subtree aggregates per node, with the best two children kept for exclusion.
+
+    Kinds (first axis): 0 branch loading (max), 1/2 lowest MV/LV voltage, 3/4 highest.
+    """
+    n_kinds = 5
+    take_max = (True, False, False, True, True)
+    agg_f = np.empty((n_kinds, 3, nb))
+    agg_i = np.full((n_kinds, 4, nb), -1, np.int64)
+    for k in range(n_kinds):
+        worst = -np.inf if take_max[k] else np.inf
+        agg_f[k, 0:2, :] = worst
+        agg_f[k, 2, :] = worst
+    for lvl in (1, 2):
+        own = node_level == lvl
+        agg_f[lvl, 2, own] = vm[own]
+        agg_f[lvl + 2, 2, own] = vm[own]
+        agg_i[lvl, 3, own] = np.flatnonzero(own)
+        agg_i[lvl + 2, 3, own] = np.flatnonzero(own)
+    subtree_f = agg_f[:, 2, :].copy()
+    subtree_i = agg_i[:, 3, :].copy()
+    for x in reversed(order):
+        p = int(parent[x])
+        # the subtree of x: its own values, its best child, and its parent branch
+        for k in range(n_kinds):
+            mx = take_max[k]
+            best_v, best_a = agg_f[k, 0, x], agg_i[k, 1, x]
+            if best_a >= 0 and (subtree_i[k, x] < 0 or (best_v > subtree_f[k, x] if mx
+                                                       else best_v < subtree_f[k, x])):
+                subtree_f[k, x], subtree_i[k, x] = best_v, best_a
+        if p < 0:
+            continue
+        b = int(parent_branch[x])
+        if subtree_i[0, x] < 0 or base_load[b] > subtree_f[0, x]:
+            subtree_f[0, x], subtree_i[0, x] = base_load[b], b
+        for k in range(n_kinds):
+            if subtree_i[k, x] < 0:
+                continue
+            val, arg = subtree_f[k, x], subtree_i[k, x]
+            b1, b2 = agg_f[k, 0, p], agg_f[k, 1, p]
+            better1 = agg_i[k, 1, p] < 0 or (val > b1 if take_max[k] else val < b1)
+            better2 = agg_i[k, 2, p] < 0 or (val > b2 if take_max[k] else val < b2)
+            if better1:
+                agg_f[k, 1, p], agg_i[k, 2, p] = b1, agg_i[k, 1, p]
+                agg_f[k, 0, p], agg_i[k, 0, p], agg_i[k, 1, p] = val, x, arg
+            elif better2:
+                agg_f[k, 1, p], agg_i[k, 2, p] = val, arg
+    return agg_f, agg_i

@@ -1,0 +1,162 @@
+"""AC power-flow hosting capacity (交流潮流可开放容量): shared definitions and the reference.
+
+The capacity of a bus is the largest load added there (``p_mw`` at the criteria's power
+factor, lagging) for which pandapower's AC power flow keeps every line and transformer at
+or below its loading limit and every MV (and LV) bus voltage in band. The reference
+engine finds it by bisection with one full pandapower power flow per step; it is slow and
+plainly right, and the fast engine is tested against it.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+import pandapower as pp
+
+from capacity._criteria import HostingCriteria
+from capacity._errors import BaseCaseError, UnknownElementError
+from grid_models import Rules, load_rules
+
+Level = Literal["hv", "mv", "lv"]
+
+
+@dataclass(frozen=True, slots=True)
+class BusCapacity:
+    """The AC capacity at one bus: ``p_mw_max`` and what binds (``line:17``, ``vm:42`` …)."""
+
+    bus: int
+    p_mw_max: float
+    limiting: str
+    level: Level
+    method: str
+
+    def to_dict(self) -> dict[str, object]:
+        return {"bus": self.bus, "p_mw_max": round(self.p_mw_max, 6), "limiting": self.limiting}
+
+
+def bus_levels(net: pp.pandapowerNet, rules: Rules | None = None) -> np.ndarray:
+    """``hv``/``mv``/``lv`` per bus (bus-table order) from the rules file's voltage bands."""
+    rules = rules or load_rules()
+    hv_min = float(rules.get("network_defaults.voltage_levels.hv_min_kv"))
+    lv_max = float(rules.get("network_defaults.voltage_levels.lv_max_kv"))
+    vn = net.bus["vn_kv"].to_numpy(float)
+    return np.where(vn >= hv_min, "hv", np.where(vn <= lv_max, "lv", "mv"))
+
+
+def prepare_net(net: pp.pandapowerNet, criteria: HostingCriteria) -> pp.pandapowerNet:
+    """A copy of ``net`` set up for the search (generation off if asked) with its base case
+    solved; raises :class:`BaseCaseError` if the base case does not converge."""
+    work = copy.deepcopy(net)
+    if not criteria.generation and len(work.sgen):
+        work.sgen["in_service"] = False
+    try:
+        pp.runpp(work)
+    except pp.LoadflowNotConverged as exc:
+        raise BaseCaseError(
+            "the base case does not converge in pandapower's AC power flow; no capacity can "
+            "be computed until the network data are fixed") from exc
+    return work
+
+
+def worst_violation(
+    net: pp.pandapowerNet, criteria: HostingCriteria, levels: np.ndarray
+) -> tuple[float, str]:
+    """The largest violation in the solved net and its element; (≤ 0, "none") if all hold.
+
+    Loading violations are relative (loading/limit − 1); voltage violations in pu.
+    """
+    worst, name = 0.0, "none"
+    candidates: list[tuple[np.ndarray, Sequence[object], str]] = []
+    if len(net.line):
+        ok = net.line["in_service"].to_numpy(bool)
+        lv = net.res_line["loading_percent"].to_numpy(float) / criteria.line_loading_max_percent
+        candidates.append((np.where(ok, lv - 1, -np.inf), list(net.line.index), "line"))
+    for table in ("trafo", "trafo3w"):
+        if len(net[table]):
+            ok = net[table]["in_service"].to_numpy(bool)
+            ld = net[f"res_{table}"]["loading_percent"].to_numpy(float)
+            ld = ld / criteria.trafo_loading_max_percent
+            candidates.append((np.where(ok, ld - 1, -np.inf), list(net[table].index), table))
+    vm = net.res_bus["vm_pu"].to_numpy(float)
+    lo = np.where(levels == "mv", criteria.vm_min_pu,
+                  np.where(levels == "lv", criteria.lv_vm_min_pu, -np.inf))
+    hi = np.where(levels == "mv", criteria.vm_max_pu,
+                  np.where(levels == "lv", criteria.lv_vm_max_pu, np.inf))
+    with np.errstate(invalid="ignore"):
+        viol = np.fmax(lo - vm, vm - hi)
+    viol = np.where(np.isnan(vm), -np.inf, viol)
+    candidates.append((viol, list(net.bus.index), "vm"))
+    for values, ids, kind in candidates:
+        if not len(values):
+            continue
+        k = int(np.argmax(values))
+        if values[k] > worst:
+            worst, name = float(values[k]), f"{kind}:{ids[k]}"
+    return worst, name
+
+
+def _check(net: pp.pandapowerNet, criteria: HostingCriteria, levels: np.ndarray,
+           load_idx: int, p_mw: float) -> tuple[bool, str]:
+    net.load.at[load_idx, "p_mw"] = p_mw
+    net.load.at[load_idx, "q_mvar"] = p_mw * criteria.q_per_p
+    try:
+        pp.runpp(net)
+    except pp.LoadflowNotConverged:
+        return False, f"vm:{int(net.load.at[load_idx, 'bus'])}"
+    worst, name = worst_violation(net, criteria, levels)
+    return worst <= 1e-9, name
+
+
+def reference_hosting(
+    net: pp.pandapowerNet,
+    criteria: HostingCriteria,
+    buses: Iterable[int] | None = None,
+    *,
+    rules: Rules | None = None,
+) -> list[BusCapacity]:
+    """Bisection with a full pandapower AC power flow per step (the reference method).
+
+    ``buses`` defaults to every in-service bus of the MV level. Resolution and search cap
+    come from ``criteria``.
+    """
+    work = prepare_net(net, criteria)
+    levels = bus_levels(work, rules)
+    level_of = dict(zip(work.bus.index.tolist(), levels.tolist(), strict=True))
+    targets = _targets(work, levels, buses)
+    load_idx = int(pp.create_load(work, targets[0] if targets else work.bus.index[0], 0.0,
+                                  name="gridcap hosting probe"))
+    out: list[BusCapacity] = []
+    for bus in targets:
+        work.load.at[load_idx, "bus"] = bus
+        ok0, name0 = _check(work, criteria, levels, load_idx, 0.0)
+        if not ok0:
+            out.append(BusCapacity(bus, 0.0, name0, level_of[bus], "powerflow"))
+            continue
+        ok_cap, _ = _check(work, criteria, levels, load_idx, criteria.search_cap_mw)
+        if ok_cap:
+            out.append(BusCapacity(bus, criteria.search_cap_mw, "none", level_of[bus],
+                                   "powerflow"))
+            continue
+        lo, hi = 0.0, criteria.search_cap_mw
+        while hi - lo > criteria.resolution_mw:
+            mid = 0.5 * (lo + hi)
+            ok, _ = _check(work, criteria, levels, load_idx, mid)
+            lo, hi = (mid, hi) if ok else (lo, mid)
+        _, limiting = _check(work, criteria, levels, load_idx, hi)
+        out.append(BusCapacity(bus, lo, limiting, level_of[bus], "powerflow"))
+    return out
+
+
+def _targets(net: pp.pandapowerNet, levels: np.ndarray, buses: Iterable[int] | None) -> list[int]:
+    in_service = net.bus["in_service"].to_numpy(bool)
+    if buses is None:
+        return [int(b) for b in net.bus.index[(levels == "mv") & in_service]]
+    chosen = [int(b) for b in buses]
+    missing = sorted(set(chosen) - set(net.bus.index.tolist()))
+    if missing:
+        raise UnknownElementError(f"buses {missing[:10]} are not in the network")
+    return chosen
