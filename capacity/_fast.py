@@ -61,10 +61,12 @@ def fast_hosting(
     cand_buses: list[int] = []
     for b in targets:
         node = int(model.pd2ppc[b])
-        if node < 0 or not model.reached[node] or math.isnan(float(work.res_bus.at[b, "vm_pu"])):
+        if node < 0 or math.isnan(float(work.res_bus.at[b, "vm_pu"])):
             out[b] = BusCapacity(b, 0.0, "island", level_of[b], "fast")
         elif model.meshed[node]:
             fallback.append(b)
+        elif not model.reached[node]:
+            out[b] = BusCapacity(b, 0.0, "island", level_of[b], "fast")
         else:
             cand_nodes.append(node)
             cand_buses.append(b)
@@ -129,8 +131,48 @@ class _PathModel:
             a_to[s:e] = base * tr["vn_lv_kv"].to_numpy(float) / (basekv[tb[s:e]] * rating) / lim
             self.branch_names[s:e] = [f"trafo:{i}" for i in tr.index]
 
-        # trees from the slack buses; components with loops or two slacks are "meshed"
+        # Parallel branches (two transformers on one bus, double circuits) become one path
+        # edge: a virtual branch with the summed admittances, checked member by member.
         use = np.flatnonzero(status & alive[fb] & alive[tb])
+        groups: dict[tuple[int, int], list[int]] = {}
+        for b in use.tolist():
+            groups.setdefault((int(min(fb[b], tb[b])), int(max(fb[b], tb[b]))), []).append(b)
+        members_of: list[list[int]] = [[b] for b in range(nl)]
+        edge_branches: list[int] = []
+        n_virtual = 0
+        unmergeable: list[int] = []
+        for group in groups.values():
+            if len(group) == 1:
+                edge_branches.append(group[0])
+                continue
+            same = all(fb[b] == fb[group[0]] and abs(tau[b] - tau[group[0]]) < 1e-12
+                       for b in group)
+            if not same:
+                unmergeable.extend(group)  # circulating currents: leave it meshed
+                continue
+            members_of.append(group)
+            edge_branches.append(nl + n_virtual)
+            n_virtual += 1
+        ext = nl + n_virtual
+        fb = np.concatenate([fb, [fb[g[0]] for g in members_of[nl:]]]).astype(np.int64)
+        tb = np.concatenate([tb, [tb[g[0]] for g in members_of[nl:]]]).astype(np.int64)
+
+        def summed(arr: np.ndarray) -> np.ndarray:
+            extra = [arr[g].sum() for g in members_of[nl:]]
+            return np.concatenate([arr, np.asarray(extra, dtype=arr.dtype)])
+
+        ys, sh_f, sh_t = summed(ys), summed(sh_f), summed(sh_t)
+        yff, yft, ytf, ytt = summed(yff), summed(yft), summed(ytf), summed(ytt)
+        sf, st = summed(sf), summed(st)
+        tau = np.concatenate([tau, [tau[g[0]] for g in members_of[nl:]]])
+        a_from = np.concatenate([a_from, np.zeros(n_virtual)])
+        a_to = np.concatenate([a_to, np.zeros(n_virtual)])
+        mem_ptr = np.zeros(ext + 1, np.int64)
+        mem_ptr[1:] = np.cumsum([len(g) for g in members_of])
+        members = np.asarray([b for g in members_of for b in g], dtype=np.int64)
+
+        # trees from the slack buses; components with loops or two slacks are "meshed"
+        use = np.asarray(edge_branches + unmergeable, dtype=np.int64)
         graph = coo_matrix((np.ones(len(use)), (fb[use], tb[use])), shape=(nb, nb))
         n_comp, comp = connected_components(graph, directed=False)
         roots = np.flatnonzero((bus[:, BUS_TYPE].real == REF) & alive)
@@ -193,11 +235,37 @@ class _PathModel:
         i_f = yff * v[fb] + yft * v[tb]
         i_t = ytf * v[fb] + ytt * v[tb]
         base_load = np.maximum(np.abs(i_f) * a_from, np.abs(i_t) * a_to)
-        self.agg_f, self.agg_i = _aggregates(order_all, parent, parent_branch, base_load, vm,
+        load_arg = np.arange(ext, dtype=np.int64)
+        for x in range(nl, ext):
+            group = members[mem_ptr[x]:mem_ptr[x + 1]]
+            worst = int(group[np.argmax(base_load[group])])
+            base_load[x], load_arg[x] = base_load[worst], worst
+        self.agg_f, self.agg_i = _aggregates(order_all, parent, parent_branch, base_load,
+                                             load_arg, vm,
                                              node_level, nb)
-        self.arrays = (parent, parent_branch, up_is_from, depth, vm, v, s_del, s_next, ys,
-                       sh_f, sh_t, tau, yff, yft, ytf, ytt, a_from, a_to, node_level, vmin,
-                       vmax)
+        # series losses (∝ 1/V²) and shunt power (∝ V²) of every subtree, from the base case
+        vf_t = v[fb] / tau
+        i_ser = ys * (vf_t - v[tb])
+        with np.errstate(divide="ignore", invalid="ignore"):
+            loss_ser = np.where(np.abs(ys) > 1e-9, np.abs(i_ser) ** 2 / np.conj(ys), 0)
+        loss_sh = np.conj(sh_f) * np.abs(vf_t) ** 2 + np.conj(sh_t) * np.abs(v[tb]) ** 2
+        sub_ser = np.zeros(nb, complex)
+        sub_sh = np.zeros(nb, complex)
+        kid_ser = np.zeros(nb, complex)
+        kid_sh = np.zeros(nb, complex)
+        for x in reversed(order_all):
+            p = int(parent[x])
+            if p < 0:
+                continue
+            b = int(parent_branch[x])
+            sub_ser[x] = kid_ser[x] + loss_ser[b]
+            sub_sh[x] = kid_sh[x] + loss_sh[b]
+            kid_ser[p] += sub_ser[x]
+            kid_sh[p] += sub_sh[x]
+        self.arrays = (parent, parent_branch, up_is_from, depth, vm, v, s_del, s_next, sub_ser,
+                       sub_sh, kid_ser, kid_sh, ys,
+                       sh_f, sh_t, tau, yff, yft, ytf, ytt, mem_ptr, members, a_from, a_to,
+                       node_level, vmin, vmax)
 
     def run(self, cands: np.ndarray, criteria: HostingCriteria
             ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -205,10 +273,12 @@ class _PathModel:
         out_kind = np.zeros(len(cands), np.int64)
         out_id = np.zeros(len(cands), np.int64)
         base = float(self.net._ppc["baseMVA"])
-        (parent, parent_branch, up_is_from, depth, vm, v, s_del, s_next, ys, sh_f, sh_t, tau,
-         yff, yft, ytf, ytt, a_from, a_to, node_level, vmin, vmax) = self.arrays
+        (parent, parent_branch, up_is_from, depth, vm, v, s_del, s_next, sub_ser, sub_sh,
+         kid_ser, kid_sh, ys, sh_f, sh_t, tau, yff, yft, ytf, ytt, mem_ptr, members, a_from,
+         a_to, node_level, vmin, vmax) = self.arrays
         hosting_kernel(cands, parent, parent_branch, up_is_from, depth, vm, v, s_del, s_next,
-                       ys, sh_f, sh_t, tau, yff, yft, ytf, ytt, a_from, a_to, node_level,
+                       sub_ser, sub_sh, kid_ser, kid_sh, ys, sh_f, sh_t, tau, yff, yft, ytf, ytt, mem_ptr, members, a_from, a_to,
+                       node_level,
                        vmin, vmax, self.agg_f,
                        self.agg_i, criteria.q_per_p, criteria.search_cap_mw / base,
                        criteria.resolution_mw / base, out_p, out_kind, out_id)
@@ -225,7 +295,8 @@ class _PathModel:
 
 
 def _aggregates(order: list[int], parent: np.ndarray, parent_branch: np.ndarray,
-                base_load: np.ndarray, vm: np.ndarray, node_level: np.ndarray, nb: int
+                base_load: np.ndarray, load_arg: np.ndarray, vm: np.ndarray,
+                node_level: np.ndarray, nb: int
                 ) -> tuple[np.ndarray, np.ndarray]:
     """Subtree aggregates per node, with the best two children kept for exclusion.
 
@@ -260,7 +331,7 @@ def _aggregates(order: list[int], parent: np.ndarray, parent_branch: np.ndarray,
             continue
         b = int(parent_branch[x])
         if subtree_i[0, x] < 0 or base_load[b] > subtree_f[0, x]:
-            subtree_f[0, x], subtree_i[0, x] = base_load[b], b
+            subtree_f[0, x], subtree_i[0, x] = base_load[b], load_arg[b]
         for k in range(n_kinds):
             if subtree_i[k, x] < 0:
                 continue

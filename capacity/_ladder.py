@@ -18,14 +18,18 @@ KIND_NONE, KIND_BRANCH, KIND_BUS, KIND_ELEMENT = 0, 1, 2, 3
 
 
 @njit(cache=True)
-def _solve_path(nodes, branches, up_is_from, s_off, p_add, q_add, v0, ys, sh_f, sh_t, tau, yff,
-                yft, ytf, ytt, v_init, v_out, iu_out, id_out):
+def _solve_path(nodes, branches, up_is_from, s_off, s_ser, s_sh, vb, p_add, q_add, v0, ys, sh_f,
+                sh_t, tau, yff, yft, ytf, ytt, v_init, v_out, iu_out, id_out):
     """Backward/forward sweep on one path; returns True when it converges.
 
     nodes[0] is the slack; branch i joins nodes[i-1] (up) and nodes[i] (down). A branch is
     pandapower's π model: an ideal tap ``tau`` at its from side, series admittance ``ys``,
     shunts ``sh_f`` (behind the tap) and ``sh_t``. Currents are summed upward (stable for
     short, low-impedance cables); voltages are computed downward from the slack.
+
+    What hangs off the path at node i draws ``s_off[i]`` (its loads: constant power) plus
+    its series losses ``s_ser[i]`` (∝ 1/V²) and its shunt power ``s_sh[i]`` (∝ V²), scaled
+    from the base-case voltage ``vb[i]``.
     """
     n = len(nodes)
     for i in range(n):
@@ -39,7 +43,10 @@ def _solve_path(nodes, branches, up_is_from, s_off, p_add, q_add, v0, ys, sh_f, 
             vd = v_out[i]
             if abs(vd) < 0.3:
                 return False
-            s = s_off[i] + (s_last if i == n - 1 else 0j)
+            ratio = abs(vd) / vb[i]
+            s = s_off[i] + s_ser[i] / (ratio * ratio) + s_sh[i] * ratio * ratio
+            if i == n - 1:
+                s += s_last
             j_del = (s / vd).conjugate() + j_up  # delivered into node i by branch i
             vu = v_out[i - 1]
             t = tau[b]
@@ -98,8 +105,8 @@ def _best_excluding(agg_f, agg_i, kk, node, exclude, take_max):
 
 
 @njit(cache=True)
-def _margin(nodes, branches, up_is_from, vm_base, v, iu, idn, a_from, a_to, bus_level, vmin,
-            vmax, agg_f, agg_i):
+def _margin(nodes, branches, up_is_from, vm_base, v, yff, yft, ytf, ytt, mem_ptr, members,
+            a_from, a_to, bus_level, vmin, vmax, agg_f, agg_i):
     """Worst violation (> 0 violates) and (kind, id) of the element that has it."""
     worst = -1e300
     kind = KIND_NONE
@@ -116,12 +123,15 @@ def _margin(nodes, branches, up_is_from, vm_base, v, iu, idn, a_from, a_to, bus_
                 worst, kind, ident = x, KIND_BUS, node
         if i > 0:
             b = branches[i]
-            if up_is_from[i]:
-                load = max(abs(iu[i]) * a_from[b], abs(idn[i]) * a_to[b])
-            else:
-                load = max(abs(iu[i]) * a_to[b], abs(idn[i]) * a_from[b])
-            if load - 1.0 > worst:
-                worst, kind, ident = load - 1.0, KIND_BRANCH, b
+            vf, vt = (v[i - 1], v[i]) if up_is_from[i] else (v[i], v[i - 1])
+            # parallel branches share the path edge; each carries its own current
+            for j in range(mem_ptr[b], mem_ptr[b + 1]):
+                m = members[j]
+                i_f = yff[m] * vf + yft[m] * vt
+                i_t = ytf[m] * vf + ytt[m] * vt
+                load = max(abs(i_f) * a_from[m], abs(i_t) * a_to[m])
+                if load - 1.0 > worst:
+                    worst, kind, ident = load - 1.0, KIND_BRANCH, m
         # everything hanging off the path at this node, scaled by its voltage change
         c = nodes[i + 1] if i < n - 1 else -1
         lv, la = _best_excluding(agg_f, agg_i, AGG_LOAD, node, c, True)
@@ -131,7 +141,12 @@ def _margin(nodes, branches, up_is_from, vm_base, v, iu, idn, a_from, a_to, bus_
         for lvl2 in (1, 2):
             lo, lo_a = _best_excluding(agg_f, agg_i, lvl2, node, c, False)
             if lo_a >= 0:
-                x = vmin[lvl2] - (vm - (vm_base[node] - lo) * r)
+                # Constant-power loads draw more current as their voltage falls: the drop d
+                # to the lowest bus grows as d' = d·v_low/(vm − d') (a quadratic in d').
+                drop = vm_base[node] - lo
+                disc = vm * vm - 4.0 * drop * lo
+                v_low = 0.5 * (vm + np.sqrt(disc)) if disc > 0 else 0.0
+                x = vmin[lvl2] - v_low
                 if x > worst:
                     worst, kind, ident = x, KIND_BUS, lo_a
             hi, hi_a = _best_excluding(agg_f, agg_i, lvl2 + 2, node, c, True)
@@ -143,21 +158,22 @@ def _margin(nodes, branches, up_is_from, vm_base, v, iu, idn, a_from, a_to, bus_
 
 
 @njit(cache=True)
-def _evaluate(p, k, nodes, branches, up_is_from, s_off, q_per_p, v0, ys, sh_f, sh_t, tau,
-              yff, yft, ytf, ytt,
+def _evaluate(p, k, nodes, branches, up_is_from, s_off, s_ser, s_sh, vb, q_per_p, v0, ys,
+              sh_f, sh_t, tau,
+              yff, yft, ytf, ytt, mem_ptr, members,
               v_init, v, iu, idn, vm_base, a_from, a_to, bus_level, vmin, vmax, agg_f, agg_i):
-    ok = _solve_path(nodes, branches, up_is_from, s_off, p, p * q_per_p, v0, ys, sh_f, sh_t,
-                     tau, yff, yft, ytf, ytt, v_init, v, iu, idn)
+    ok = _solve_path(nodes, branches, up_is_from, s_off, s_ser, s_sh, vb, p, p * q_per_p, v0, ys,
+                     sh_f, sh_t, tau, yff, yft, ytf, ytt, v_init, v, iu, idn)
     if not ok:
         return 1e9, KIND_BUS, k
-    return _margin(nodes, branches, up_is_from, vm_base, v, iu, idn, a_from, a_to, bus_level,
-                   vmin, vmax, agg_f, agg_i)
+    return _margin(nodes, branches, up_is_from, vm_base, v, yff, yft, ytf, ytt, mem_ptr,
+                   members, a_from, a_to, bus_level, vmin, vmax, agg_f, agg_i)
 
 
 @njit(cache=True)
 def hosting_kernel(cands, parent, parent_branch, up_is_from_parent, depth, vm_base, v_base,
-                   s_del, s_next, ys, sh_f, sh_t, tau, yff, yft, ytf, ytt, a_from, a_to,
-                   bus_level, vmin, vmax,
+                   s_del, s_next, sub_ser, sub_sh, kid_ser, kid_sh, ys, sh_f, sh_t, tau, yff, yft, ytf, ytt, mem_ptr, members,
+                   a_from, a_to, bus_level, vmin, vmax,
                    agg_f, agg_i, q_per_p, cap, resolution, out_p, out_kind, out_id):
     """Capacity of every candidate node by bisection on the ladder model.
 
@@ -178,9 +194,17 @@ def hosting_kernel(cands, parent, parent_branch, up_is_from_parent, depth, vm_ba
                 up_is_from[i] = up_is_from_parent[x]
                 x = parent[x]
         s_off = np.empty(n, np.complex128)
+        s_ser = np.empty(n, np.complex128)
+        s_sh = np.empty(n, np.complex128)
+        vb = np.empty(n)
         for i in range(n):
-            s_off[i] = (s_del[nodes[i]] if i > 0 else 0j) - (
-                s_next[nodes[i + 1]] if i < n - 1 else 0j)
+            x = nodes[i]
+            nxt = nodes[i + 1] if i < n - 1 else -1
+            s_ser[i] = kid_ser[x] - (sub_ser[nxt] if nxt >= 0 else 0j)
+            s_sh[i] = kid_sh[x] - (sub_sh[nxt] if nxt >= 0 else 0j)
+            total = (s_del[x] if i > 0 else 0j) - (s_next[nxt] if nxt >= 0 else 0j)
+            s_off[i] = total - s_ser[i] - s_sh[i]
+            vb[i] = vm_base[x]
         v_init = np.empty(n, np.complex128)
         for i in range(n):
             v_init[i] = v_base[nodes[i]]
@@ -188,14 +212,14 @@ def hosting_kernel(cands, parent, parent_branch, up_is_from_parent, depth, vm_ba
         iu = np.zeros(n, np.complex128)
         idn = np.zeros(n, np.complex128)
         v0 = v_base[nodes[0]]
-        w0, k0, i0 = _evaluate(0.0, k, nodes, branches, up_is_from, s_off, q_per_p, v0, ys,
-                               sh_f, sh_t, tau, yff, yft, ytf, ytt, v_init, v, iu, idn, vm_base, a_from, a_to,
+        w0, k0, i0 = _evaluate(0.0, k, nodes, branches, up_is_from, s_off, s_ser, s_sh, vb, q_per_p, v0, ys,
+                               sh_f, sh_t, tau, yff, yft, ytf, ytt, mem_ptr, members, v_init, v, iu, idn, vm_base, a_from, a_to,
                                bus_level, vmin, vmax, agg_f, agg_i)
         if w0 > 1e-9:
             out_p[ci], out_kind[ci], out_id[ci] = 0.0, k0, i0
             continue
-        wc, kc, ic = _evaluate(cap, k, nodes, branches, up_is_from, s_off, q_per_p, v0, ys,
-                               sh_f, sh_t, tau, yff, yft, ytf, ytt, v_init, v, iu, idn, vm_base, a_from, a_to,
+        wc, kc, ic = _evaluate(cap, k, nodes, branches, up_is_from, s_off, s_ser, s_sh, vb, q_per_p, v0, ys,
+                               sh_f, sh_t, tau, yff, yft, ytf, ytt, mem_ptr, members, v_init, v, iu, idn, vm_base, a_from, a_to,
                                bus_level, vmin, vmax, agg_f, agg_i)
         if wc <= 1e-9:
             out_p[ci], out_kind[ci], out_id[ci] = cap, KIND_NONE, -1
@@ -206,8 +230,8 @@ def hosting_kernel(cands, parent, parent_branch, up_is_from_parent, depth, vm_ba
             v_init[i] = v_base[nodes[i]]
         while hi - lo > resolution:
             mid = 0.5 * (lo + hi)
-            wm, km, im = _evaluate(mid, k, nodes, branches, up_is_from, s_off, q_per_p, v0,
-                                   ys, sh_f, sh_t, tau, yff, yft, ytf, ytt, v_init, v, iu, idn, vm_base, a_from,
+            wm, km, im = _evaluate(mid, k, nodes, branches, up_is_from, s_off, s_ser, s_sh, vb, q_per_p, v0,
+                                   ys, sh_f, sh_t, tau, yff, yft, ytf, ytt, mem_ptr, members, v_init, v, iu, idn, vm_base, a_from,
                                    a_to, bus_level, vmin, vmax, agg_f, agg_i)
             if wm <= 1e-9:
                 lo = mid
