@@ -1,0 +1,460 @@
+"""Rule-based openable capacity (规则法可开放容量), the way utilities publish it.
+
+Per element (domain.md §2): ``C1 = limit − present maximum load`` and
+``C2 = C1 − in-flight capacity`` (promised to earlier applications, not yet connected);
+the published figure of an element or connection point is the minimum C2 along its supply
+path ("下级服从上级"); the light is green (C2 > 0), yellow (C2 ≤ 0 < C1) or red (C1 ≤ 0,
+or anything upstream red). Limits:
+
+- main transformer: ``sn · K·(n−1)/n`` with n units in the substation (one unit: ``sn``,
+  flagged not N-1 secure);
+- 10 kV bus section: the sum of the limits of the main transformers feeding it;
+- feeder: ``√3 · U · I_allow · λ``, I_allow the weakest trunk conductor at the season's
+  rating, λ from the wiring mode (radial 100 %, flagged);
+- segment: ``√3 · U · I`` of its weakest conductor;
+- distribution transformer: ``sn · λ_dt``.
+
+The present maximum load is the peak over the evaluation period of the sum of the loads
+an element supplies (each load's peak times its profile), season by season against that
+season's rating. Every number comes from the rules file.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+from scipy.sparse import csr_matrix
+
+from capacity._errors import UnknownElementError
+from capacity._loads import LoadProfiles, load_profiles
+from grid_models import GridModel, Rules, load_rules
+
+Light = Literal["green", "yellow", "red"]
+ElementKind = Literal[
+    "main_transformer", "bus_section", "feeder", "segment", "distribution_transformer",
+    "connection_point",
+]
+_SQRT3 = math.sqrt(3.0)
+
+
+@dataclass(frozen=True, slots=True)
+class Reservation:
+    """In-flight capacity (在途容量): promised at a connection point, not yet connected."""
+
+    connection_point_id: str
+    kva: float
+    reference: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class ElementCapacity:
+    """One element's openable capacity (kVA) with how it was reached."""
+
+    id: str
+    kind: ElementKind
+    name: str
+    rating_kva: float
+    load_rate_limit: float
+    limit_kva: float
+    peak_kva: float
+    peak_at: str
+    c1_kva: float
+    inflight_kva: float
+    c2_kva: float
+    openable_kva: float
+    limited_by: str
+    light: Light
+    n1_secure: bool
+    substation_id: str | None
+    parent_id: str | None
+    lon_deg: float = math.nan
+    lat_deg: float = math.nan
+    area_class: str | None = None
+
+    @property
+    def openable_mw(self) -> float:
+        """Openable capacity in MW at the rules' power factor is left to the caller; kVA/1000."""
+        return self.openable_kva / 1000.0
+
+    def to_dict(self) -> dict[str, object]:
+        out: dict[str, object] = {}
+        for name in self.__slots__:  # type: ignore[attr-defined]
+            value = getattr(self, name)
+            if isinstance(value, float):
+                value = None if math.isnan(value) else round(value, 3)
+            out[name] = value
+        return out
+
+
+@dataclass
+class RuleCapacity:
+    """Rule-based capacity of every element and connection point of one model."""
+
+    model_id: str
+    model_version: str
+    rules_version: str
+    elements: dict[str, ElementCapacity]
+    path_of: dict[str, tuple[str, ...]] = field(repr=False)
+
+    def by_kind(self, kind: str) -> list[ElementCapacity]:
+        return [e for e in self.elements.values() if e.kind == kind]
+
+    def openable_kva(self, element_id: str) -> float:
+        try:
+            return self.elements[element_id].openable_kva
+        except KeyError:
+            raise UnknownElementError(f"{element_id!r} is not an element of this network") from None
+
+
+def rule_capacity(
+    model: GridModel,
+    reservations: Iterable[Reservation] = (),
+    *,
+    rules: Rules | None = None,
+    profiles: LoadProfiles | None = None,
+) -> RuleCapacity:
+    """C1, C2, openable capacity and light for every element and connection point."""
+    rules = rules or load_rules()
+    cap_rules = rules.get("capacity")
+    profiles = profiles or load_profiles(model.net, rules)
+    net = model.net
+    bus_pos = pd.Index(net.bus.index)
+    vn = net.bus["vn_kv"].to_numpy(float)
+
+    # ---- which loads each element supplies ------------------------------------------
+    load_bus = net.load["bus"].to_numpy()
+    n_load = len(load_bus)
+    rows: list[str] = [
+        *model.main_transformers, *model.bus_sections, *model.feeders, *model.segments,
+        *model.distribution_transformers,
+    ]
+    row_of: dict[str, int] = {eid: r for r, eid in enumerate(rows)}
+    pairs: list[tuple[int, int, float]] = []
+    # a section fed by several main transformers loads them in proportion to their rating
+    mt_share: dict[str, list[tuple[int, float]]] = {}
+    for sec in model.bus_sections.values():
+        units = [model.main_transformers[m] for m in sec.main_transformer_ids]
+        total = sum(u.sn_mva for u in units) or 1.0
+        mt_share[sec.id] = [(row_of[u.id], u.sn_mva / total) for u in units]
+
+    seg_chain: dict[str, tuple[str, ...]] = {}
+
+    def chain(seg: str | None) -> tuple[str, ...]:
+        if seg is None:
+            return ()
+        got = seg_chain.get(seg)
+        if got is None:
+            parent = model.segments[seg].parent_segment_id
+            got = seg_chain[seg] = (seg, *chain(parent))
+        return got
+
+    for li, b in enumerate(load_bus.tolist()):
+        b = int(b)
+        dt = model.lv_bus_transformer.get(b)
+        mv_bus = model.distribution_transformers[dt].hv_bus if dt else b
+        targets: list[str] = [dt] if dt else []
+        targets += chain(model.bus_segment.get(mv_bus))
+        feeder = model.bus_feeder.get(mv_bus)
+        section = model.feeders[feeder].bus_section_id if feeder else \
+            model.bus_section_of_bus.get(mv_bus)
+        if feeder:
+            targets.append(feeder)
+        if section:
+            targets.append(section)
+            pairs.extend((r, li, share) for r, share in mt_share[section])
+        pairs.extend((row_of[t], li, 1.0) for t in targets)
+    n_rows = len(rows)
+    arr = np.asarray(pairs, dtype=float).reshape(-1, 3)
+    supply = csr_matrix((arr[:, 2], (arr[:, 0].astype(np.int64), arr[:, 1].astype(np.int64))),
+                        shape=(n_rows, n_load))
+
+    # ---- peak load against the season's rating -----------------------------------------
+    weights_p = csr_matrix((profiles.p_mw, (np.arange(n_load), profiles.profile_of)),
+                           shape=(n_load, profiles.n_profiles))
+    weights_q = csr_matrix((profiles.q_mvar, (np.arange(n_load), profiles.profile_of)),
+                           shape=(n_load, profiles.n_profiles))
+    wp = (supply @ weights_p).toarray()
+    wq = (supply @ weights_q).toarray()
+
+    limits, ratings, lam, secure, factor_kind = _limits(model, rows, cap_rules, vn, bus_pos)
+    seasons = sorted(set(profiles.season.tolist()))
+    season_factor = {s: _season_factors(cap_rules, s) for s in seasons}
+    best_margin = np.full(n_rows, np.inf)
+    best_t = np.zeros(n_rows, dtype=np.int64)
+    peak = np.zeros(n_rows)
+    chunk = 2048
+    for start in range(0, profiles.p_prof.shape[1], chunk):
+        stop = min(start + chunk, profiles.p_prof.shape[1])
+        s_mva = np.hypot(wp @ profiles.p_prof[:, start:stop], wq @ profiles.q_prof[:, start:stop])
+        lim = np.empty_like(s_mva)
+        for s in seasons:
+            cols = np.flatnonzero(profiles.season[start:stop] == s)
+            if len(cols):
+                f = np.where(factor_kind == "overhead", season_factor[s][0],
+                             np.where(factor_kind == "cable", season_factor[s][1], 1.0))
+                lim[:, cols] = (limits * f)[:, None]
+        margin = lim - s_mva * 1000.0
+        t_min = np.argmin(margin, axis=1)
+        m_min = margin[np.arange(n_rows), t_min]
+        better = m_min < best_margin
+        best_margin[better] = m_min[better]
+        best_t[better] = t_min[better] + start
+        peak = np.maximum(peak, s_mva.max(axis=1) * 1000.0)
+
+    # ---- in-flight reservations along each connection point's supply path ---------------
+    inflight: dict[str, float] = defaultdict(float)
+    path_of: dict[str, tuple[str, ...]] = {}
+    for cp_id in model.connection_points:
+        path_of[cp_id] = model.supply_path(cp_id)
+    for res in reservations:
+        if res.connection_point_id not in path_of:
+            raise UnknownElementError(
+                f"reservation {res.reference or ''} names connection point "
+                f"{res.connection_point_id!r}, which is not in the network")
+        for eid in path_of[res.connection_point_id]:
+            inflight[eid] += res.kva
+
+    # ---- per element, then the minimum along the supply path ---------------------------
+    own: dict[str, tuple[float, float, float]] = {}  # c1, c2, peak
+    result: dict[str, ElementCapacity] = {}
+    parent_of = _parents(model)
+    for r, eid in enumerate(rows):
+        c1 = float(best_margin[r]) if math.isfinite(best_margin[r]) else float(limits[r])
+        c2 = c1 - inflight.get(eid, 0.0)
+        own[eid] = (c1, c2, float(peak[r]))
+    for eid in _top_down(rows, parent_of):
+        c1, c2, pk = own[eid]
+        parent = parent_of.get(eid)
+        openable, limited_by, parent_red = c2, eid, False
+        if parent is not None and parent in result:
+            up = result[parent]
+            parent_red = up.light == "red"
+            if up.openable_kva < openable:
+                openable, limited_by = up.openable_kva, up.limited_by
+        r = row_of[eid]
+        light: Light = "red" if c1 <= 0 or parent_red else ("green" if c2 > 0 else "yellow")
+        name, sub_id, lon, lat, area = _describe(model, eid)
+        result[eid] = ElementCapacity(
+            id=eid, kind=_kind(eid), name=name, rating_kva=float(ratings[r]),
+            load_rate_limit=float(lam[r]), limit_kva=float(limits[r]), peak_kva=pk,
+            peak_at=profiles.label[int(best_t[r])] if len(profiles.label) else "",
+            c1_kva=c1, inflight_kva=inflight.get(eid, 0.0), c2_kva=c2, openable_kva=openable,
+            limited_by=limited_by, light=light, n1_secure=bool(secure[r]),
+            substation_id=sub_id, parent_id=parent, lon_deg=lon, lat_deg=lat, area_class=area,
+        )
+    for cp_id, cp in model.connection_points.items():
+        path = [e for e in path_of[cp_id][1:] if e in result]
+        if not path:
+            continue
+        c1 = min(result[e].c1_kva for e in path)
+        c2 = min(result[e].c2_kva for e in path) - inflight.get(cp_id, 0.0)
+        worst = min(path, key=lambda e: result[e].openable_kva)
+        openable = min(result[worst].openable_kva, c2)
+        red = any(result[e].light == "red" for e in path)
+        light = "red" if c1 <= 0 or red else ("green" if c2 > 0 else "yellow")
+        result[cp_id] = ElementCapacity(
+            id=cp_id, kind="connection_point", name=cp.name, rating_kva=math.nan,
+            load_rate_limit=math.nan, limit_kva=math.nan, peak_kva=math.nan, peak_at="",
+            c1_kva=c1, inflight_kva=inflight.get(cp_id, 0.0), c2_kva=c2,
+            openable_kva=openable, limited_by=result[worst].limited_by, light=light,
+            n1_secure=all(result[e].n1_secure for e in path), substation_id=cp.substation_id,
+            parent_id=path[0], lon_deg=cp.lon_deg, lat_deg=cp.lat_deg,
+            area_class=cp.area_class,
+        )
+    return RuleCapacity(model_id=model.id, model_version=model.version,
+                        rules_version=rules.version, elements=result, path_of=path_of)
+
+
+def _kind(eid: str) -> ElementKind:
+    return {
+        "mt": "main_transformer", "bs": "bus_section", "fd": "feeder", "seg": "segment",
+        "dt": "distribution_transformer", "cp": "connection_point",
+    }[eid.split(":", 1)[0]]  # type: ignore[return-value]
+
+
+def _parents(model: GridModel) -> dict[str, str]:
+    """The element directly upstream of each element (segment → segment/feeder → section → mt)."""
+    parent: dict[str, str] = {}
+    for seg in model.segments.values():
+        parent[seg.id] = seg.parent_segment_id or seg.feeder_id
+    for fd in model.feeders.values():
+        parent[fd.id] = fd.bus_section_id
+    for sec in model.bus_sections.values():
+        if sec.main_transformer_ids:
+            # the weakest main transformer of the section bounds it
+            parent[sec.id] = sec.main_transformer_ids[0]
+    for dt in model.distribution_transformers.values():
+        up = model.bus_segment.get(dt.hv_bus) or dt.feeder_id
+        if up:
+            parent[dt.id] = up
+    return parent
+
+
+def _top_down(rows: Sequence[str], parent_of: dict[str, str]) -> list[str]:
+    order: list[str] = []
+    seen: set[str] = set()
+    present = set(rows)
+
+    def visit(eid: str) -> None:
+        if eid in seen:
+            return
+        seen.add(eid)
+        p = parent_of.get(eid)
+        if p is not None and p in present:
+            visit(p)
+        order.append(eid)
+
+    for eid in rows:
+        visit(eid)
+    return order
+
+
+def _season_factors(cap_rules: dict, season: str) -> tuple[float, float]:
+    """(overhead, cable) rating factors for a season; 1.0 where the rules give none."""
+    factors = cap_rules.get("seasonal_rating_factors", {})
+    oh = factors.get("overhead", {}).get(season, 1.0)
+    cb = factors.get("cable", {}).get(season, 1.0)
+    return float(oh), float(cb)
+
+
+def _limits(model: GridModel, rows: Sequence[str], cap_rules: dict, vn: np.ndarray,
+            bus_pos: pd.Index) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray,
+                                        np.ndarray]:
+    """Per element row: limit kVA (nominal rating × λ), rating kVA, λ, N-1 secure flag and
+    which seasonal factor applies (``overhead``, ``cable`` or ``none``)."""
+    net = model.net
+    line = net.line
+    n = len(rows)
+    limits = np.zeros(n)
+    ratings = np.zeros(n)
+    lam = np.ones(n)
+    secure = np.ones(n, dtype=bool)
+    factor_kind = np.full(n, "none", dtype=object)
+    modes = cap_rules["load_rate_limits"]
+    k_over = float(cap_rules["main_transformer_overload_factor"])
+    dt_rate = float(cap_rules["distribution_transformer_load_rate"])
+    n_units = defaultdict(int)
+    for m in model.main_transformers.values():
+        n_units[m.substation_id] += 1
+    line_pos = pd.Index(line.index)
+    imax = line["max_i_ka"].to_numpy(float)
+    cable = (line["type"].astype(str).str.startswith("cs")).to_numpy() if "type" in line \
+        else np.zeros(len(line), bool)
+    trunk = _trunk_lines(model)
+    for r, eid in enumerate(rows):
+        kind = _kind(eid)
+        if kind == "main_transformer":
+            m = model.main_transformers[eid]
+            units = n_units[m.substation_id]
+            ratings[r] = m.sn_mva * 1000.0
+            lam[r] = 1.0 if units <= 1 else k_over * (units - 1) / units
+            secure[r] = units > 1
+        elif kind == "bus_section":
+            sec = model.bus_sections[eid]
+            units = [model.main_transformers[m] for m in sec.main_transformer_ids]
+            n_sub = n_units[sec.substation_id]
+            ratings[r] = sum(u.sn_mva for u in units) * 1000.0
+            lam[r] = 1.0 if n_sub <= 1 else k_over * (n_sub - 1) / n_sub
+            secure[r] = n_sub > 1
+        elif kind == "feeder":
+            fd = model.feeders[eid]
+            pos = line_pos.get_indexer(list(trunk.get(eid, (fd.head_line,))))
+            weakest = int(pos[np.argmin(imax[pos])])
+            u_kv = float(vn[bus_pos.get_loc(fd.head_bus)])
+            ratings[r] = _SQRT3 * u_kv * imax[weakest] * 1000.0
+            lam[r] = float(modes[fd.wiring_mode])
+            secure[r] = fd.wiring_mode != "radial"
+            factor_kind[r] = "cable" if cable[weakest] else "overhead"
+        elif kind == "segment":
+            seg = model.segments[eid]
+            pos = line_pos.get_indexer(list(seg.lines))
+            weakest = int(pos[np.argmin(imax[pos])])
+            u_kv = float(vn[bus_pos.get_loc(seg.buses[0])])
+            ratings[r] = _SQRT3 * u_kv * imax[weakest] * 1000.0
+            factor_kind[r] = "cable" if cable[weakest] else "overhead"
+        elif kind == "distribution_transformer":
+            ratings[r] = model.distribution_transformers[eid].sn_kva
+            lam[r] = dt_rate
+        limits[r] = ratings[r] * lam[r]
+    return limits, ratings, lam, secure, factor_kind
+
+
+def _trunk_lines(model: GridModel) -> dict[str, tuple[int, ...]]:
+    """Each feeder's trunk (主干线): the lines from its head to its tie points, or to its
+    farthest bus when it has no tie."""
+    net = model.net
+    line = net.line
+    tie_buses: dict[str, list[int]] = defaultdict(list)
+    for t in model.tie_switches.values():
+        for bus, side in ((t.bus_a, t.side_a), (t.bus_b, t.side_b)):
+            if side and side.startswith("fd:"):
+                tie_buses[side].append(bus)
+    lf = line["from_bus"].to_numpy()
+    lt = line["to_bus"].to_numpy()
+    length = line["length_km"].to_numpy(float)
+    out: dict[str, tuple[int, ...]] = {}
+    line_pos = pd.Index(line.index)
+    for fd in model.feeders.values():
+        adj: dict[int, list[tuple[int, int, float]]] = defaultdict(list)
+        pos = line_pos.get_indexer(list(fd.lines))
+        for p in pos.tolist():
+            a, b = int(lf[p]), int(lt[p])
+            adj[a].append((b, p, length[p]))
+            adj[b].append((a, p, length[p]))
+        start = fd.head_bus
+        via: dict[int, tuple[int, int]] = {start: (-1, -1)}
+        dist = {start: 0.0}
+        queue = [start]
+        while queue:
+            u = queue.pop()
+            for w, p, ln in adj[u]:
+                if w not in via:
+                    via[w] = (u, p)
+                    dist[w] = dist[u] + ln
+                    queue.append(w)
+        ends = [b for b in tie_buses.get(fd.id, []) if b in via]
+        mv_buses = [b for b in via if b in model.bus_feeder and b != start]
+        if not ends and mv_buses:
+            ends = [max(mv_buses, key=lambda b: dist[b])]
+        trunk: set[int] = set()
+        for end in ends:
+            x = end
+            while via[x][0] >= 0:
+                trunk.add(int(line.index[via[x][1]]))
+                x = via[x][0]
+        out[fd.id] = tuple(sorted(trunk)) or (fd.head_line,)
+    return out
+
+
+def _describe(model: GridModel, eid: str) -> tuple[str, str | None, float, float, str | None]:
+    """Name, substation, position and area class of an element."""
+    kind = _kind(eid)
+    if kind == "main_transformer":
+        m = model.main_transformers[eid]
+        s = model.substations[m.substation_id]
+        return m.name, s.id, s.lon_deg, s.lat_deg, None
+    if kind == "bus_section":
+        sec = model.bus_sections[eid]
+        s = model.substations[sec.substation_id]
+        return sec.name, s.id, s.lon_deg, s.lat_deg, None
+    if kind == "feeder":
+        fd = model.feeders[eid]
+        s = model.substations[fd.substation_id]
+        return fd.name, s.id, s.lon_deg, s.lat_deg, None
+    if kind == "segment":
+        seg = model.segments[eid]
+        fd = model.feeders[seg.feeder_id]
+        cp = model.connection_points.get(f"cp:{seg.buses[-1]}")
+        lon, lat = (cp.lon_deg, cp.lat_deg) if cp else (math.nan, math.nan)
+        return f"{fd.name} {seg.id}", fd.substation_id, lon, lat, None
+    dt = model.distribution_transformers[eid]
+    fd_sub = model.feeders[dt.feeder_id].substation_id if dt.feeder_id else None
+    cp = model.connection_points.get(f"cp:{dt.hv_bus}")
+    lon, lat = (cp.lon_deg, cp.lat_deg) if cp else (math.nan, math.nan)
+    return dt.name, fd_sub, lon, lat, cp.area_class if cp else None
