@@ -1,18 +1,63 @@
-"""Openable capacity (可开放容量): rule-based limits and AC power-flow hosting capacity."""
+"""Openable capacity (可开放容量): rule-based limits and AC power-flow hosting capacity.
+
+- :func:`rule_capacity`: C1 / C2 / light per main transformer, bus section, feeder,
+  segment, distribution transformer and connection point, in-flight reservations
+  deducted along each supply path (domain.md §2).
+- :func:`fast_hosting` (default) and :func:`reference_hosting` (pandapower bisection):
+  the largest load an AC power flow accepts at each bus, and what binds.
+- :func:`connection_point_capacity`: a point's openable capacity, min(rules, AC).
+"""
 
 from capacity._criteria import HostingCriteria
-from capacity._errors import BaseCaseError, CapacityError, CriteriaError, UnknownElementError
+from capacity._errors import (
+    BaseCaseError,
+    CapacityError,
+    CriteriaError,
+    MissingRatingError,
+    UnknownElementError,
+)
 from capacity._fast import fast_hosting
 from capacity._hosting import BusCapacity, bus_levels, reference_hosting
+from capacity._loads import LoadProfiles, load_profiles
+from capacity._publish import (
+    PointCapacity,
+    rows_to_csv,
+    rows_to_geojson,
+    rows_to_table,
+    summarise,
+)
+from capacity._report import (
+    LEVELS,
+    ac_capacity,
+    capacity_rows,
+    connection_point_capacity,
+)
+from capacity._rules_based import ElementCapacity, Reservation, RuleCapacity, rule_capacity
 
 __all__ = [
+    "LEVELS",
     "BaseCaseError",
     "BusCapacity",
     "CapacityError",
     "CriteriaError",
+    "ElementCapacity",
     "HostingCriteria",
+    "LoadProfiles",
+    "MissingRatingError",
+    "PointCapacity",
+    "Reservation",
+    "RuleCapacity",
     "UnknownElementError",
+    "ac_capacity",
     "bus_levels",
+    "capacity_rows",
+    "connection_point_capacity",
     "fast_hosting",
+    "load_profiles",
     "reference_hosting",
+    "rows_to_csv",
+    "rows_to_geojson",
+    "rows_to_table",
+    "rule_capacity",
+    "summarise",
 ]

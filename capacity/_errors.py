@@ -17,3 +17,7 @@ class UnknownElementError(CapacityError):
 
 class CriteriaError(CapacityError):
     """A capacity criterion (loading limit, voltage band, power factor …) is out of range."""
+
+
+class MissingRatingError(CapacityError):
+    """An element the search must check has no rating (line max_i_ka, transformer sn_mva)."""

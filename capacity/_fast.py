@@ -13,7 +13,7 @@ reference engine, so every answer is an AC power-flow answer.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
 import numpy as np
 import pandapower as pp
@@ -28,9 +28,10 @@ from capacity._hosting import (
     BusCapacity,
     _targets,
     bus_levels,
+    Limits,
+    base_limits,
     prepare_net,
     reference_hosting,
-    worst_violation,
 )
 from capacity._ladder import KIND_BRANCH, KIND_BUS, KIND_NONE, hosting_kernel
 from grid_models import Rules
@@ -44,17 +45,15 @@ def fast_hosting(
     buses: Iterable[int] | None = None,
     *,
     rules: Rules | None = None,
+    extra_load_mw: Mapping[int, float] | None = None,
 ) -> list[BusCapacity]:
     """AC hosting capacity of ``buses`` (default: every MV bus) with the ladder engine."""
-    work = prepare_net(net, criteria)
+    work = prepare_net(net, criteria, extra_load_mw)
     levels = bus_levels(work, rules)
     targets = _targets(work, levels, buses)
     level_of = dict(zip(work.bus.index.tolist(), levels.tolist(), strict=True))
-    worst, limiting = worst_violation(work, criteria, levels)
-    if worst > 1e-9:
-        # Already violated in the base case: no added load anywhere can satisfy the criteria.
-        return [BusCapacity(b, 0.0, limiting, level_of[b], "fast") for b in targets]
-    model = _PathModel(work, levels, criteria)
+    limits = base_limits(work, criteria, levels)
+    model = _PathModel(work, levels, criteria, limits)
     out: dict[int, BusCapacity] = {}
     fallback: list[int] = []
     cand_nodes: list[int] = []
@@ -75,7 +74,8 @@ def fast_hosting(
         for b, pk, kk, ik in zip(cand_buses, p, kind, ident, strict=True):
             out[b] = BusCapacity(b, float(pk), model.name(int(kk), int(ik)), level_of[b], "fast")
     if fallback:
-        for cap in reference_hosting(net, criteria, fallback, rules=rules):
+        for cap in reference_hosting(net, criteria, fallback, rules=rules,
+                                     extra_load_mw=extra_load_mw):
             out[cap.bus] = cap
     return [out[b] for b in targets]
 
@@ -83,7 +83,8 @@ def fast_hosting(
 class _PathModel:
     """pandapower's internal model arranged as trees rooted at the slack buses."""
 
-    def __init__(self, net: pp.pandapowerNet, levels: np.ndarray, criteria: HostingCriteria):
+    def __init__(self, net: pp.pandapowerNet, levels: np.ndarray, criteria: HostingCriteria,
+                 limits: Limits):
         ppc = net._ppc
         base = float(ppc["baseMVA"])
         bus = ppc["bus"]
@@ -118,7 +119,7 @@ class _PathModel:
             s, e = lookups["line"]
             line = net.line
             imax = (line["max_i_ka"] * line["df"] * line["parallel"]).to_numpy(float)
-            lim = criteria.line_loading_max_percent / 100.0
+            lim = limits.line_percent / 100.0
             a_from[s:e] = base / (math.sqrt(3) * basekv[fb[s:e]]) / imax / lim
             a_to[s:e] = base / (math.sqrt(3) * basekv[tb[s:e]]) / imax / lim
             self.branch_names[s:e] = [f"line:{i}" for i in line.index]
@@ -126,7 +127,7 @@ class _PathModel:
             s, e = lookups["trafo"]
             tr = net.trafo
             rating = (tr["sn_mva"] * tr["parallel"] * tr["df"]).to_numpy(float)
-            lim = criteria.trafo_loading_max_percent / 100.0
+            lim = limits.trafo_percent["trafo"] / 100.0
             a_from[s:e] = base * tr["vn_hv_kv"].to_numpy(float) / (basekv[fb[s:e]] * rating) / lim
             a_to[s:e] = base * tr["vn_lv_kv"].to_numpy(float) / (basekv[tb[s:e]] * rating) / lim
             self.branch_names[s:e] = [f"trafo:{i}" for i in tr.index]
@@ -219,17 +220,29 @@ class _PathModel:
 
         # levels of ppc nodes (only nodes that stand for in-service pandapower buses)
         node_level = np.zeros(nb, np.int64)
+        node_vmin = np.full(nb, -np.inf)
+        node_vmax = np.full(nb, np.inf)
         self.node_bus = np.full(nb, -1, np.int64)
         in_service = net.bus["in_service"].to_numpy(bool)
-        for b, lvl, ok in zip(net.bus.index.tolist(), levels.tolist(), in_service.tolist(),
-                              strict=True):
+        for b, lvl, ok, lo, hi in zip(net.bus.index.tolist(), levels.tolist(),
+                                      in_service.tolist(), limits.vm_min.tolist(),
+                                      limits.vm_max.tolist(), strict=True):
             node = int(self.pd2ppc[b])
             if ok and node >= 0:
                 node_level[node] = max(node_level[node], _LEVEL_CODE[lvl])
+                node_vmin[node] = max(node_vmin[node], lo)
+                node_vmax[node] = min(node_vmax[node], hi)
                 if self.node_bus[node] < 0 or b < self.node_bus[node]:
                     self.node_bus[node] = b
         vmin = np.array([-np.inf, criteria.vm_min_pu, criteria.lv_vm_min_pu])
         vmax = np.array([np.inf, criteria.vm_max_pu, criteria.lv_vm_max_pu])
+        # off-path voltages are aggregated shifted by any base-case relaxation, so the
+        # level's band applies to them unchanged
+        level_lo = vmin[node_level]
+        level_hi = vmax[node_level]
+        with np.errstate(invalid="ignore"):
+            vm_lo_eff = np.where(node_level > 0, vm + (level_lo - node_vmin), vm)
+            vm_hi_eff = np.where(node_level > 0, vm + (level_hi - node_vmax), vm)
 
         # base loading of every branch, normalised by its limit
         i_f = yff * v[fb] + yft * v[tb]
@@ -241,7 +254,7 @@ class _PathModel:
             worst = int(group[np.argmax(base_load[group])])
             base_load[x], load_arg[x] = base_load[worst], worst
         self.agg_f, self.agg_i = _aggregates(order_all, parent, parent_branch, base_load,
-                                             load_arg, vm,
+                                             load_arg, vm_lo_eff, vm_hi_eff,
                                              node_level, nb)
         # series losses (∝ 1/V²) and shunt power (∝ V²) of every subtree, from the base case
         vf_t = v[fb] / tau
@@ -265,7 +278,7 @@ class _PathModel:
         self.arrays = (parent, parent_branch, up_is_from, depth, vm, v, s_del, s_next, sub_ser,
                        sub_sh, kid_ser, kid_sh, ys,
                        sh_f, sh_t, tau, yff, yft, ytf, ytt, mem_ptr, members, a_from, a_to,
-                       node_level, vmin, vmax)
+                       node_level, node_vmin, node_vmax, vmin, vmax)
 
     def run(self, cands: np.ndarray, criteria: HostingCriteria
             ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -275,11 +288,10 @@ class _PathModel:
         base = float(self.net._ppc["baseMVA"])
         (parent, parent_branch, up_is_from, depth, vm, v, s_del, s_next, sub_ser, sub_sh,
          kid_ser, kid_sh, ys, sh_f, sh_t, tau, yff, yft, ytf, ytt, mem_ptr, members, a_from,
-         a_to, node_level, vmin, vmax) = self.arrays
+         a_to, node_level, node_vmin, node_vmax, vmin, vmax) = self.arrays
         hosting_kernel(cands, parent, parent_branch, up_is_from, depth, vm, v, s_del, s_next,
                        sub_ser, sub_sh, kid_ser, kid_sh, ys, sh_f, sh_t, tau, yff, yft, ytf, ytt, mem_ptr, members, a_from, a_to,
-                       node_level,
-                       vmin, vmax, self.agg_f,
+                       node_level, node_vmin, node_vmax, vmin, vmax, self.agg_f,
                        self.agg_i, criteria.q_per_p, criteria.search_cap_mw / base,
                        criteria.resolution_mw / base, out_p, out_kind, out_id)
         return out_p * base, out_kind, out_id
@@ -295,8 +307,8 @@ class _PathModel:
 
 
 def _aggregates(order: list[int], parent: np.ndarray, parent_branch: np.ndarray,
-                base_load: np.ndarray, load_arg: np.ndarray, vm: np.ndarray,
-                node_level: np.ndarray, nb: int
+                base_load: np.ndarray, load_arg: np.ndarray, vm_lo: np.ndarray,
+                vm_hi: np.ndarray, node_level: np.ndarray, nb: int
                 ) -> tuple[np.ndarray, np.ndarray]:
     """Subtree aggregates per node, with the best two children kept for exclusion.
 
@@ -312,8 +324,8 @@ def _aggregates(order: list[int], parent: np.ndarray, parent_branch: np.ndarray,
         agg_f[k, 2, :] = worst
     for lvl in (1, 2):
         own = node_level == lvl
-        agg_f[lvl, 2, own] = vm[own]
-        agg_f[lvl + 2, 2, own] = vm[own]
+        agg_f[lvl, 2, own] = vm_lo[own]
+        agg_f[lvl + 2, 2, own] = vm_hi[own]
         agg_i[lvl, 3, own] = np.flatnonzero(own)
         agg_i[lvl + 2, 3, own] = np.flatnonzero(own)
     subtree_f = agg_f[:, 2, :].copy()

@@ -10,15 +10,17 @@ plainly right, and the fast engine is tested against it.
 from __future__ import annotations
 
 import copy
-from collections.abc import Iterable, Sequence
+import warnings
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
 import numpy as np
 import pandapower as pp
+from scipy.sparse.linalg import MatrixRankWarning
 
 from capacity._criteria import HostingCriteria
-from capacity._errors import BaseCaseError, UnknownElementError
+from capacity._errors import BaseCaseError, MissingRatingError, UnknownElementError
 from grid_models import Rules, load_rules
 
 Level = Literal["hv", "mv", "lv"]
@@ -47,12 +49,18 @@ def bus_levels(net: pp.pandapowerNet, rules: Rules | None = None) -> np.ndarray:
     return np.where(vn >= hv_min, "hv", np.where(vn <= lv_max, "lv", "mv"))
 
 
-def prepare_net(net: pp.pandapowerNet, criteria: HostingCriteria) -> pp.pandapowerNet:
-    """A copy of ``net`` set up for the search (generation off if asked) with its base case
-    solved; raises :class:`BaseCaseError` if the base case does not converge."""
+def prepare_net(net: pp.pandapowerNet, criteria: HostingCriteria,
+                extra_load_mw: Mapping[int, float] | None = None) -> pp.pandapowerNet:
+    """A copy of ``net`` set up for the search (generation off if asked, in-flight loads
+    ``extra_load_mw`` connected at the criteria's power factor) with its base case solved;
+    raises :class:`BaseCaseError` if the base case does not converge."""
+    _check_ratings(net)
     work = copy.deepcopy(net)
     if not criteria.generation and len(work.sgen):
         work.sgen["in_service"] = False
+    for bus, p_mw in (extra_load_mw or {}).items():
+        if p_mw > 0:
+            pp.create_load(work, bus, p_mw, p_mw * criteria.q_per_p, name="gridcap in-flight")
     try:
         pp.runpp(work)
     except pp.LoadflowNotConverged as exc:
@@ -62,9 +70,55 @@ def prepare_net(net: pp.pandapowerNet, criteria: HostingCriteria) -> pp.pandapow
     return work
 
 
-def worst_violation(
-    net: pp.pandapowerNet, criteria: HostingCriteria, levels: np.ndarray
-) -> tuple[float, str]:
+@dataclass(frozen=True)
+class Limits:
+    """Per-element limits of one search.
+
+    An element already beyond its limit in the base case may not get worse: its limit is
+    its base-case value. That keeps one overloaded line or one low LV bus from zeroing
+    the capacity of the whole network while still never letting a new load worsen it.
+    """
+
+    line_percent: np.ndarray
+    trafo_percent: dict[str, np.ndarray]
+    vm_min: np.ndarray
+    vm_max: np.ndarray
+    relaxed: tuple[str, ...]
+
+
+def base_limits(net: pp.pandapowerNet, criteria: HostingCriteria, levels: np.ndarray) -> Limits:
+    """The limits of a search on ``net`` whose base case has been solved."""
+    relaxed: list[str] = []
+    line_lim = np.full(len(net.line), criteria.line_loading_max_percent)
+    if len(net.line):
+        base = np.nan_to_num(net.res_line["loading_percent"].to_numpy(float))
+        over = base > line_lim
+        relaxed += [f"line:{i}" for i in net.line.index[over]]
+        line_lim = np.maximum(line_lim, base)
+    trafo_lim: dict[str, np.ndarray] = {}
+    for table in ("trafo", "trafo3w"):
+        lim = np.full(len(net[table]), criteria.trafo_loading_max_percent)
+        if len(net[table]):
+            base = np.nan_to_num(net[f"res_{table}"]["loading_percent"].to_numpy(float))
+            over = base > lim
+            relaxed += [f"{table}:{i}" for i in net[table].index[over]]
+            lim = np.maximum(lim, base)
+        trafo_lim[table] = lim
+    vm = net.res_bus["vm_pu"].to_numpy(float)
+    lo = np.where(levels == "mv", criteria.vm_min_pu,
+                  np.where(levels == "lv", criteria.lv_vm_min_pu, -np.inf))
+    hi = np.where(levels == "mv", criteria.vm_max_pu,
+                  np.where(levels == "lv", criteria.lv_vm_max_pu, np.inf))
+    known = np.isfinite(vm)
+    low = known & (vm < lo)
+    high = known & (vm > hi)
+    relaxed += [f"vm:{b}" for b in net.bus.index[low | high]]
+    lo = np.where(low, vm, lo)
+    hi = np.where(high, vm, hi)
+    return Limits(line_lim, trafo_lim, lo, hi, tuple(relaxed))
+
+
+def worst_violation(net: pp.pandapowerNet, limits: Limits) -> tuple[float, str]:
     """The largest violation in the solved net and its element; (≤ 0, "none") if all hold.
 
     Loading violations are relative (loading/limit − 1); voltage violations in pu.
@@ -73,21 +127,17 @@ def worst_violation(
     candidates: list[tuple[np.ndarray, Sequence[object], str]] = []
     if len(net.line):
         ok = net.line["in_service"].to_numpy(bool)
-        lv = net.res_line["loading_percent"].to_numpy(float) / criteria.line_loading_max_percent
+        lv = net.res_line["loading_percent"].to_numpy(float) / limits.line_percent
         candidates.append((np.where(ok, lv - 1, -np.inf), list(net.line.index), "line"))
     for table in ("trafo", "trafo3w"):
         if len(net[table]):
             ok = net[table]["in_service"].to_numpy(bool)
             ld = net[f"res_{table}"]["loading_percent"].to_numpy(float)
-            ld = ld / criteria.trafo_loading_max_percent
+            ld = ld / limits.trafo_percent[table]
             candidates.append((np.where(ok, ld - 1, -np.inf), list(net[table].index), table))
     vm = net.res_bus["vm_pu"].to_numpy(float)
-    lo = np.where(levels == "mv", criteria.vm_min_pu,
-                  np.where(levels == "lv", criteria.lv_vm_min_pu, -np.inf))
-    hi = np.where(levels == "mv", criteria.vm_max_pu,
-                  np.where(levels == "lv", criteria.lv_vm_max_pu, np.inf))
     with np.errstate(invalid="ignore"):
-        viol = np.fmax(lo - vm, vm - hi)
+        viol = np.fmax(limits.vm_min - vm, vm - limits.vm_max)
     viol = np.where(np.isnan(vm), -np.inf, viol)
     candidates.append((viol, list(net.bus.index), "vm"))
     for values, ids, kind in candidates:
@@ -99,20 +149,25 @@ def worst_violation(
     return worst, name
 
 
-def _check(net: pp.pandapowerNet, criteria: HostingCriteria, levels: np.ndarray,
+def _check(net: pp.pandapowerNet, criteria: HostingCriteria, limits: Limits,
            load_idx: int, p_mw: float, init: str = "auto") -> tuple[bool, str]:
     net.load.at[load_idx, "p_mw"] = p_mw
     net.load.at[load_idx, "q_mvar"] = p_mw * criteria.q_per_p
-    try:
-        pp.runpp(net, init=init)
-    except pp.LoadflowNotConverged:
-        try:  # a warm start from a collapsed case can fail where a fresh start converges
-            if init == "auto":
-                raise
-            pp.runpp(net, init="auto")
+    # Beyond the nose of the PV curve the Newton iteration degenerates (singular Jacobian);
+    # that is an expected outcome of the search, reported as non-convergence.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        warnings.simplefilter("ignore", MatrixRankWarning)
+        try:
+            pp.runpp(net, init=init)
         except pp.LoadflowNotConverged:
-            return False, f"vm:{int(net.load.at[load_idx, 'bus'])}"
-    worst, name = worst_violation(net, criteria, levels)
+            try:  # a warm start from a collapsed case can fail where a fresh start converges
+                if init == "auto":
+                    raise
+                pp.runpp(net, init="auto")
+            except pp.LoadflowNotConverged:
+                return False, f"vm:{int(net.load.at[load_idx, 'bus'])}"
+    worst, name = worst_violation(net, limits)
     return worst <= 1e-9, name
 
 
@@ -123,6 +178,7 @@ def reference_hosting(
     *,
     rules: Rules | None = None,
     warm_start: bool = False,
+    extra_load_mw: Mapping[int, float] | None = None,
 ) -> list[BusCapacity]:
     """Bisection with a full pandapower AC power flow per step (the reference method).
 
@@ -131,8 +187,9 @@ def reference_hosting(
     results (same answers, fewer Newton iterations).
     """
     init = "results" if warm_start else "auto"
-    work = prepare_net(net, criteria)
+    work = prepare_net(net, criteria, extra_load_mw)
     levels = bus_levels(work, rules)
+    limits = base_limits(work, criteria, levels)
     level_of = dict(zip(work.bus.index.tolist(), levels.tolist(), strict=True))
     targets = _targets(work, levels, buses)
     load_idx = int(pp.create_load(work, targets[0] if targets else work.bus.index[0], 0.0,
@@ -144,11 +201,11 @@ def reference_hosting(
             out.append(BusCapacity(bus, 0.0, "island", level_of[bus], "powerflow"))
             continue
         work.load.at[load_idx, "bus"] = bus
-        ok0, name0 = _check(work, criteria, levels, load_idx, 0.0, init)
+        ok0, name0 = _check(work, criteria, limits, load_idx, 0.0, init)
         if not ok0:
             out.append(BusCapacity(bus, 0.0, name0, level_of[bus], "powerflow"))
             continue
-        ok_cap, _ = _check(work, criteria, levels, load_idx, criteria.search_cap_mw, init)
+        ok_cap, _ = _check(work, criteria, limits, load_idx, criteria.search_cap_mw, init)
         if ok_cap:
             out.append(BusCapacity(bus, criteria.search_cap_mw, "none", level_of[bus],
                                    "powerflow"))
@@ -156,11 +213,25 @@ def reference_hosting(
         lo, hi = 0.0, criteria.search_cap_mw
         while hi - lo > criteria.resolution_mw:
             mid = 0.5 * (lo + hi)
-            ok, _ = _check(work, criteria, levels, load_idx, mid, init)
+            ok, _ = _check(work, criteria, limits, load_idx, mid, init)
             lo, hi = (mid, hi) if ok else (lo, mid)
-        _, limiting = _check(work, criteria, levels, load_idx, hi, init)
+        _, limiting = _check(work, criteria, limits, load_idx, hi, init)
         out.append(BusCapacity(bus, lo, limiting, level_of[bus], "powerflow"))
     return out
+
+
+def _check_ratings(net: pp.pandapowerNet) -> None:
+    bad: list[str] = []
+    for table, col in (("line", "max_i_ka"), ("trafo", "sn_mva")):
+        df = net[table]
+        if len(df):
+            ok = df["in_service"].to_numpy(bool)
+            vals = df[col].to_numpy(float)
+            bad += [f"{table}:{i}" for i in df.index[ok & ~(vals > 0)]]
+    if bad:
+        raise MissingRatingError(
+            f"{len(bad)} in-service elements have no rating, so their loading cannot be "
+            f"checked: {', '.join(bad[:20])}{' …' if len(bad) > 20 else ''}")
 
 
 def _targets(net: pp.pandapowerNet, levels: np.ndarray, buses: Iterable[int] | None) -> list[int]:

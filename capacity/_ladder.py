@@ -106,7 +106,7 @@ def _best_excluding(agg_f, agg_i, kk, node, exclude, take_max):
 
 @njit(cache=True)
 def _margin(nodes, branches, up_is_from, vm_base, v, yff, yft, ytf, ytt, mem_ptr, members,
-            a_from, a_to, bus_level, vmin, vmax, agg_f, agg_i):
+            a_from, a_to, bus_level, node_vmin, node_vmax, vmin, vmax, agg_f, agg_i):
     """Worst violation (> 0 violates) and (kind, id) of the element that has it."""
     worst = -1e300
     kind = KIND_NONE
@@ -116,9 +116,8 @@ def _margin(nodes, branches, up_is_from, vm_base, v, yff, yft, ytf, ytt, mem_ptr
         node = nodes[i]
         vm = abs(v[i])
         r = vm_base[node] / vm
-        lvl = bus_level[node]
-        if lvl > 0:
-            x = max(vmin[lvl] - vm, vm - vmax[lvl])
+        if bus_level[node] > 0:
+            x = max(node_vmin[node] - vm, vm - node_vmax[node])
             if x > worst:
                 worst, kind, ident = x, KIND_BUS, node
         if i > 0:
@@ -161,19 +160,20 @@ def _margin(nodes, branches, up_is_from, vm_base, v, yff, yft, ytf, ytt, mem_ptr
 def _evaluate(p, k, nodes, branches, up_is_from, s_off, s_ser, s_sh, vb, q_per_p, v0, ys,
               sh_f, sh_t, tau,
               yff, yft, ytf, ytt, mem_ptr, members,
-              v_init, v, iu, idn, vm_base, a_from, a_to, bus_level, vmin, vmax, agg_f, agg_i):
+              v_init, v, iu, idn, vm_base, a_from, a_to, bus_level, node_vmin, node_vmax, vmin, vmax, agg_f, agg_i):
     ok = _solve_path(nodes, branches, up_is_from, s_off, s_ser, s_sh, vb, p, p * q_per_p, v0, ys,
                      sh_f, sh_t, tau, yff, yft, ytf, ytt, v_init, v, iu, idn)
     if not ok:
         return 1e9, KIND_BUS, k
     return _margin(nodes, branches, up_is_from, vm_base, v, yff, yft, ytf, ytt, mem_ptr,
-                   members, a_from, a_to, bus_level, vmin, vmax, agg_f, agg_i)
+                   members, a_from, a_to, bus_level, node_vmin, node_vmax, vmin, vmax, agg_f,
+                   agg_i)
 
 
 @njit(cache=True)
 def hosting_kernel(cands, parent, parent_branch, up_is_from_parent, depth, vm_base, v_base,
                    s_del, s_next, sub_ser, sub_sh, kid_ser, kid_sh, ys, sh_f, sh_t, tau, yff, yft, ytf, ytt, mem_ptr, members,
-                   a_from, a_to, bus_level, vmin, vmax,
+                   a_from, a_to, bus_level, node_vmin, node_vmax, vmin, vmax,
                    agg_f, agg_i, q_per_p, cap, resolution, out_p, out_kind, out_id):
     """Capacity of every candidate node by bisection on the ladder model.
 
@@ -214,13 +214,13 @@ def hosting_kernel(cands, parent, parent_branch, up_is_from_parent, depth, vm_ba
         v0 = v_base[nodes[0]]
         w0, k0, i0 = _evaluate(0.0, k, nodes, branches, up_is_from, s_off, s_ser, s_sh, vb, q_per_p, v0, ys,
                                sh_f, sh_t, tau, yff, yft, ytf, ytt, mem_ptr, members, v_init, v, iu, idn, vm_base, a_from, a_to,
-                               bus_level, vmin, vmax, agg_f, agg_i)
+                               bus_level, node_vmin, node_vmax, vmin, vmax, agg_f, agg_i)
         if w0 > 1e-9:
             out_p[ci], out_kind[ci], out_id[ci] = 0.0, k0, i0
             continue
         wc, kc, ic = _evaluate(cap, k, nodes, branches, up_is_from, s_off, s_ser, s_sh, vb, q_per_p, v0, ys,
                                sh_f, sh_t, tau, yff, yft, ytf, ytt, mem_ptr, members, v_init, v, iu, idn, vm_base, a_from, a_to,
-                               bus_level, vmin, vmax, agg_f, agg_i)
+                               bus_level, node_vmin, node_vmax, vmin, vmax, agg_f, agg_i)
         if wc <= 1e-9:
             out_p[ci], out_kind[ci], out_id[ci] = cap, KIND_NONE, -1
             continue
@@ -232,7 +232,7 @@ def hosting_kernel(cands, parent, parent_branch, up_is_from_parent, depth, vm_ba
             mid = 0.5 * (lo + hi)
             wm, km, im = _evaluate(mid, k, nodes, branches, up_is_from, s_off, s_ser, s_sh, vb, q_per_p, v0,
                                    ys, sh_f, sh_t, tau, yff, yft, ytf, ytt, mem_ptr, members, v_init, v, iu, idn, vm_base, a_from,
-                                   a_to, bus_level, vmin, vmax, agg_f, agg_i)
+                                   a_to, bus_level, node_vmin, node_vmax, vmin, vmax, agg_f, agg_i)
             if wm <= 1e-9:
                 lo = mid
                 for i in range(n):

@@ -26,7 +26,7 @@ from grid_models._errors import (
 )
 from grid_models._export import to_geojson
 from grid_models._generator import PRESETS, GeneratorParams, anyang_params, generate_network
-from grid_models._geo import AREA_CLASSES, Area, AreaClass, geodesic_m
+from grid_models._geo import AREA_CLASSES, Area, AreaClass, bus_positions, geodesic_m
 from grid_models._loaders import (
     DEFAULT_NETWORK,
     builtin_names,
@@ -83,6 +83,7 @@ __all__ = [
     "WiringMode",
     "anyang_params",
     "builtin_names",
+    "bus_positions",
     "derive_model",
     "generate_network",
     "geodesic_m",

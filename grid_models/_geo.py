@@ -57,6 +57,15 @@ def bus_coordinates(bus: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
     return np.full(n, np.nan), np.full(n, np.nan)
 
 
+def bus_positions(net: Any) -> dict[int, tuple[float | None, float | None]]:
+    """Bus index → (lon, lat) in degrees, None where unknown (for JSON output)."""
+    lon, lat = bus_coordinates(net.bus)
+    return {
+        int(b): (float(x) if math.isfinite(x) else None, float(y) if math.isfinite(y) else None)
+        for b, x, y in zip(net.bus.index, lon, lat, strict=True)
+    }
+
+
 def geodesic_m(lon1: Any, lat1: Any, lon2: Any, lat2: Any) -> Any:
     """Great-circle distance in metres (haversine); works on scalars and numpy arrays."""
     p1, p2 = np.radians(lat1), np.radians(lat2)

@@ -922,8 +922,8 @@ def derive_model(
             lat_deg=float(lat[p]),
             bays_total=total_b,
             bays_free=free_b,
-            substation_id=substation_of_section[sec_id]
-            if sec_id
+            substation_id=substation_of_section[cp_sec]
+            if cp_sec
             else (feeder_sub[feeder_id] if feeder_id else None),
             bus_section_id=cp_sec or (feeders[feeder_id].bus_section_id if feeder_id else None),
             feeder_id=feeder_id,

@@ -161,3 +161,17 @@ def test_two_feeders_with_one_name_are_flagged():
     m = model_from_net(nb.net)
     dup = [p for p in m.problems if p.code == "duplicate_name"]
     assert len(dup) == 1 and len(dup[0].ids) == 2
+
+
+def test_connection_points_name_their_own_substation():
+    nb = NetBuilder()
+    (s1,) = nb.substation(1)
+    (s2,) = nb.substation(1, lon=114.6)
+    a = nb.feeder(s1, 2, name="A")
+    b = nb.feeder(s2, 2, name="B")
+    m = model_from_net(nb.net)
+    subs = {m.connection_points[f"cp:{x}"].substation_id for x in (a[0], b[0])}
+    assert len(subs) == 2
+    for cp in m.connection_points.values():
+        if cp.feeder_id:
+            assert cp.substation_id == m.feeders[cp.feeder_id].substation_id

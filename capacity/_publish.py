@@ -1,0 +1,155 @@
+"""What gets published: connection-point capacity, rows per level, summaries, GeoJSON."""
+
+from __future__ import annotations
+
+import csv
+import io
+import math
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from capacity._hosting import BusCapacity
+from capacity._rules_based import ElementCapacity, RuleCapacity
+from grid_models import GridModel
+
+
+@dataclass(frozen=True, slots=True)
+class PointCapacity:
+    """A connection point's openable capacity: min(rule-based path, AC capacity at its bus).
+
+    ``*_before`` ignore in-flight reservations (C1 path, AC of the network as built);
+    the plain figures deduct them (C2 path, AC with the reservations connected).
+    """
+
+    id: str
+    bus: int
+    kind: str
+    name: str
+    rules_kva_before: float
+    rules_kva: float
+    ac_kva_before: float
+    ac_kva: float
+    openable_kva_before: float
+    openable_kva: float
+    openable_mw: float
+    limited_by: str
+    light: str
+    feeder_id: str | None
+    substation_id: str | None
+    area_class: str
+    bays_free: int | None
+    lon_deg: float
+    lat_deg: float
+
+    def to_dict(self) -> dict[str, object]:
+        out: dict[str, object] = {}
+        for name in self.__slots__:  # type: ignore[attr-defined]
+            value = getattr(self, name)
+            if isinstance(value, float):
+                value = None if math.isnan(value) else round(value, 3)
+            out[name] = value
+        return out
+
+
+def point_capacities(
+    model: GridModel,
+    rules_cap: RuleCapacity,
+    ac_before: dict[int, BusCapacity] | None,
+    ac_after: dict[int, BusCapacity] | None,
+    power_factor: float,
+) -> list[PointCapacity]:
+    """Combine the rule-based path minimum with the AC capacity at each point's bus."""
+    out: list[PointCapacity] = []
+    for cp_id, cp in model.connection_points.items():
+        rc = rules_cap.elements.get(cp_id)
+        if rc is None:
+            continue
+        rules_before = min(rc.c1_kva, rc.openable_kva + rc.inflight_kva) if rc else math.nan
+        ac_b = _ac_kva(ac_before, cp.bus, power_factor)
+        ac_a = _ac_kva(ac_after, cp.bus, power_factor) if ac_after is not None else ac_b
+        before = min(rules_before, ac_b)
+        after = min(rc.openable_kva, ac_a)
+        limited_by = rc.limited_by
+        if ac_after is not None and cp.bus in ac_after and ac_a < rc.openable_kva:
+            limited_by = f"ac:{ac_after[cp.bus].limiting}"
+        light = rc.light
+        if light == "green" and after <= 0:
+            light = "yellow" if before > 0 else "red"
+        out.append(PointCapacity(
+            id=cp_id, bus=cp.bus, kind=cp.kind, name=cp.name, rules_kva_before=rules_before,
+            rules_kva=rc.openable_kva, ac_kva_before=ac_b, ac_kva=ac_a,
+            openable_kva_before=before, openable_kva=after,
+            openable_mw=after * power_factor / 1000.0, limited_by=limited_by, light=light,
+            feeder_id=cp.feeder_id, substation_id=cp.substation_id, area_class=cp.area_class,
+            bays_free=cp.bays_free, lon_deg=cp.lon_deg, lat_deg=cp.lat_deg,
+        ))
+    return out
+
+
+def _ac_kva(ac: dict[int, BusCapacity] | None, bus: int, power_factor: float) -> float:
+    if ac is None or bus not in ac:
+        return math.inf
+    return ac[bus].p_mw_max / power_factor * 1000.0
+
+
+def summarise(rows: Iterable[ElementCapacity | PointCapacity], by: str) -> list[dict[str, Any]]:
+    """Counts by light, the total openable kVA and the largest at one element, per
+    substation or per area class (the seed asks capacity to be published by region and
+    substation). Points on one feeder share its capacity: the total of points is not what
+    the grid can take at once; the largest is what one customer can get."""
+    groups: dict[str, dict[str, Any]] = defaultdict(
+        lambda: {"elements": 0, "green": 0, "yellow": 0, "red": 0, "openable_kva_total": 0.0,
+                 "openable_kva_max": 0.0})
+    for r in rows:
+        key = (r.substation_id if by == "substation" else r.area_class) or "unknown"
+        g = groups[key]
+        g["elements"] += 1
+        g[r.light] += 1
+        g["openable_kva_total"] += max(r.openable_kva, 0.0)
+        g["openable_kva_max"] = max(g["openable_kva_max"], r.openable_kva)
+    return [{by: k, **v, "openable_kva_total": round(v["openable_kva_total"], 1),
+             "openable_kva_max": round(v["openable_kva_max"], 1)}
+            for k, v in sorted(groups.items())]
+
+
+def rows_to_csv(rows: Sequence[dict[str, Any]]) -> str:
+    if not rows:
+        return ""
+    buf = io.StringIO()
+    writer = csv.DictWriter(buf, fieldnames=list(rows[0].keys()), lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    return buf.getvalue()
+
+
+def rows_to_table(rows: Sequence[dict[str, Any]], columns: Sequence[str]) -> str:
+    if not rows:
+        return "(no rows)"
+    cells = [[_fmt(r.get(c)) for c in columns] for r in rows]
+    widths = [max(len(c), *(len(row[i]) for row in cells)) for i, c in enumerate(columns)]
+    lines = ["  ".join(c.ljust(w) for c, w in zip(columns, widths, strict=True))]
+    lines.append("  ".join("-" * w for w in widths))
+    lines += ["  ".join(v.ljust(w) for v, w in zip(row, widths, strict=True)) for row in cells]
+    return "\n".join(lines)
+
+
+def _fmt(value: Any) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, float):
+        return f"{value:.1f}" if abs(value) >= 10 else f"{value:.3f}"
+    return str(value)
+
+
+def rows_to_geojson(rows: Sequence[dict[str, Any]], kind: str) -> dict[str, Any]:
+    feats = []
+    for r in rows:
+        lon, lat = r.get("lon_deg"), r.get("lat_deg")
+        geom = ({"type": "Point", "coordinates": [lon, lat]}
+                if isinstance(lon, float) and isinstance(lat, float) else None)
+        rid = r.get("id", r.get("bus"))
+        feats.append({"type": "Feature", "geometry": geom,
+                      "properties": {"kind": kind, **r, "id": str(rid)}})
+    return {"type": "FeatureCollection", "features": feats}

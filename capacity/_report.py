@@ -1,0 +1,98 @@
+"""One entry point for the command line and the service: rows of capacity per level."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any, Literal
+
+from capacity._criteria import HostingCriteria
+from capacity._errors import CriteriaError
+from capacity._fast import fast_hosting
+from capacity._hosting import BusCapacity, reference_hosting
+from capacity._publish import PointCapacity, point_capacities, summarise
+from capacity._rules_based import Reservation, RuleCapacity, rule_capacity
+from grid_models import GridModel, Rules
+
+Level = Literal["main_transformer", "bus_section", "feeder", "segment", "transformer", "bus",
+                "connection_point"]
+LEVELS: tuple[str, ...] = ("main_transformer", "bus_section", "feeder", "segment",
+                           "transformer", "bus", "connection_point")
+_KIND = {"main_transformer": "main_transformer", "bus_section": "bus_section",
+         "feeder": "feeder", "segment": "segment", "transformer": "distribution_transformer"}
+
+
+def ac_capacity(
+    model: GridModel,
+    criteria: HostingCriteria,
+    buses: Iterable[int] | None = None,
+    *,
+    engine: Literal["fast", "bisection"] = "fast",
+    reservations: Sequence[Reservation] = (),
+    rules: Rules | None = None,
+) -> list[BusCapacity]:
+    """AC hosting capacity per bus; reservations are connected as loads first."""
+    extra: dict[int, float] = {}
+    for r in reservations:
+        cp = model.connection_points[r.connection_point_id]
+        extra[cp.bus] = extra.get(cp.bus, 0.0) + r.kva * criteria.power_factor / 1000.0
+    run = fast_hosting if engine == "fast" else reference_hosting
+    return run(model.net, criteria, buses, rules=rules, extra_load_mw=extra)
+
+
+def connection_point_capacity(
+    model: GridModel,
+    criteria: HostingCriteria,
+    reservations: Sequence[Reservation] = (),
+    *,
+    engine: Literal["fast", "bisection"] = "fast",
+    rules: Rules | None = None,
+    rules_cap: RuleCapacity | None = None,
+) -> list[PointCapacity]:
+    """Every connection point: min(rule-based path C2, AC capacity at its bus)."""
+    rules_cap = rules_cap or rule_capacity(model, reservations, rules=rules)
+    buses = sorted({cp.bus for cp in model.connection_points.values()})
+    before = {c.bus: c for c in ac_capacity(model, criteria, buses, engine=engine, rules=rules)}
+    after = before
+    if reservations:
+        after = {c.bus: c for c in ac_capacity(model, criteria, buses, engine=engine,
+                                                reservations=reservations, rules=rules)}
+    return point_capacities(model, rules_cap, before, after, criteria.power_factor)
+
+
+def capacity_rows(
+    model: GridModel,
+    level: str,
+    method: str,
+    criteria: HostingCriteria,
+    *,
+    engine: Literal["fast", "bisection"] = "fast",
+    reservations: Sequence[Reservation] = (),
+    summary: str | None = None,
+    rules: Rules | None = None,
+) -> list[dict[str, Any]]:
+    """Rows for ``gridcap capacity``: per element, per bus or per connection point."""
+    if level not in LEVELS:
+        raise CriteriaError(f"level {level!r} is not one of {', '.join(LEVELS)}")
+    if method not in ("rules", "powerflow"):
+        raise CriteriaError(f"method {method!r} is not rules or powerflow")
+    if level == "bus" and method == "powerflow":
+        if summary:
+            raise CriteriaError("--summary applies to rule-based or connection-point rows")
+        return [c.to_dict() for c in ac_capacity(model, criteria, engine=engine,
+                                                 reservations=reservations, rules=rules)]
+    if method == "powerflow" and level != "connection_point":
+        raise CriteriaError(
+            "the power-flow method gives capacity at buses: use --level bus or "
+            "--level connection_point")
+    if level == "connection_point":
+        points = connection_point_capacity(model, criteria, reservations, engine=engine,
+                                           rules=rules)
+        if summary:
+            return summarise(points, summary)
+        return [p.to_dict() for p in points]
+    rc = rule_capacity(model, reservations, rules=rules)
+    kind = "connection_point" if level == "bus" else _KIND[level]
+    elements = rc.by_kind(kind)
+    if summary:
+        return summarise(elements, summary)
+    return [e.to_dict() for e in elements]
