@@ -82,3 +82,46 @@ def test_broken_json_file_reports_problems(tmp_path):
 def test_unknown_simbench_code_is_a_clear_error():
     result = runner.invoke(app, ["network", "info", "simbench:1-MV-nowhere--0-sw"])
     assert result.exit_code == 2 and "no SimBench grid with code" in result.output
+
+
+def test_capacity_powerflow_json_matches_the_contract():
+    result = runner.invoke(app, ["capacity", "--network", "simbench:1-MV-urban--0-sw",
+                                 "--level", "bus", "--method", "powerflow", "--format", "json",
+                                 "--no-generation", "--vm-min", "0.93", "--vm-max", "1.07",
+                                 "--power-factor", "0.95", "--line-loading-max", "100",
+                                 "--trafo-loading-max", "100"])
+    assert result.exit_code == 0, result.output
+    rows = json.loads(result.stdout)
+    assert len(rows) == 142  # every MV bus
+    assert all(set(r) == {"bus", "p_mw_max", "limiting"} for r in rows)
+    assert all(isinstance(r["bus"], int) and r["p_mw_max"] >= 0 for r in rows)
+    assert {r["limiting"].split(":")[0] for r in rows} <= {"line", "trafo", "vm", "none"}
+
+
+def test_capacity_rules_levels_and_formats(tmp_path):
+    for level in ("main_transformer", "feeder", "segment", "transformer", "bus"):
+        result = runner.invoke(app, ["capacity", "--network", "builtin:anyang", "--level", level,
+                                     "--method", "rules", "--format", "json"])
+        assert result.exit_code == 0, result.output
+        rows = json.loads(result.stdout)
+        assert rows and {"id", "c1_kva", "c2_kva", "light"} <= set(rows[0])
+    out = tmp_path / "cap.geojson"
+    result = runner.invoke(app, ["capacity", "--network", "builtin:anyang", "--level", "feeder",
+                                 "--format", "geojson", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert json.loads(out.read_text("utf-8"))["features"][0]["properties"]["kind"]
+    result = runner.invoke(app, ["capacity", "--network", "builtin:anyang", "--level", "feeder",
+                                 "--format", "csv"])
+    assert result.stdout.splitlines()[0].startswith("id,kind,name")
+    result = runner.invoke(app, ["capacity", "--network", "builtin:anyang", "--level", "feeder",
+                                 "--summary", "substation"])
+    assert "sub:S0001" in result.stdout
+
+
+def test_capacity_bad_criteria_is_a_clear_error():
+    result = runner.invoke(app, ["capacity", "--network", "pandapower:mv_oberrhein",
+                                 "--vm-min", "1.2", "--vm-max", "1.1"])
+    assert result.exit_code == 2 and "vm_min_pu" in result.output
+    result = runner.invoke(app, ["capacity", "--network", "pandapower:mv_oberrhein",
+                                 "--level", "feeder", "--method", "powerflow"])
+    assert result.exit_code == 2 and "--level bus" in result.output
