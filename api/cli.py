@@ -185,12 +185,34 @@ class SummaryBy(StrEnum):
 
 _TABLE_COLUMNS = {
     "bus": ["bus", "p_mw_max", "limiting"],
-    "connection_point": ["id", "name", "kind", "openable_kva", "openable_mw", "rules_kva",
-                         "ac_kva", "limited_by", "light", "bays_free"],
+    "connection_point": [
+        "id",
+        "name",
+        "kind",
+        "openable_kva",
+        "openable_mw",
+        "rules_kva",
+        "ac_kva",
+        "limited_by",
+        "light",
+        "bays_free",
+    ],
     "summary": None,
 }
-_ELEMENT_COLUMNS = ["id", "name", "limit_kva", "peak_kva", "peak_at", "c1_kva", "inflight_kva",
-                    "c2_kva", "openable_kva", "limited_by", "light", "n1_secure"]
+_ELEMENT_COLUMNS = [
+    "id",
+    "name",
+    "limit_kva",
+    "peak_kva",
+    "peak_at",
+    "c1_kva",
+    "inflight_kva",
+    "c2_kva",
+    "openable_kva",
+    "limited_by",
+    "light",
+    "n1_secure",
+]
 
 
 def _reservations(path: Path | None) -> list[Reservation]:
@@ -198,59 +220,109 @@ def _reservations(path: Path | None) -> list[Reservation]:
         return []
     try:
         raw = json.loads(path.read_text("utf-8"))
-        return [Reservation(str(r["connection_point_id"]), float(r["kva"]),
-                            str(r.get("reference", ""))) for r in raw]
+        return [
+            Reservation(str(r["connection_point_id"]), float(r["kva"]), str(r.get("reference", "")))
+            for r in raw
+        ]
     except (OSError, ValueError, KeyError, TypeError) as exc:
-        typer.echo(f"error: --reservations {path}: expected a JSON list of "
-                   f"{{connection_point_id, kva}} ({exc})", err=True)
+        typer.echo(
+            f"error: --reservations {path}: expected a JSON list of "
+            f"{{connection_point_id, kva}} ({exc})",
+            err=True,
+        )
         raise typer.Exit(code=2) from exc
 
 
 @app.command("capacity")
 def capacity(
     network: Annotated[str, typer.Option(help="network spec")] = DEFAULT_NETWORK,
-    level: Annotated[CapacityLevel | None, typer.Option(
-        help="element level (default: bus for powerflow, feeder for rules)")] = None,
-    method: Annotated[CapacityMethod | None, typer.Option(
-        help="rules (rule-based C1/C2) or powerflow (AC hosting capacity); default: "
-             "powerflow at --level bus, rules elsewhere")] = None,
+    level: Annotated[
+        CapacityLevel | None,
+        typer.Option(help="element level (default: bus for powerflow, feeder for rules)"),
+    ] = None,
+    method: Annotated[
+        CapacityMethod | None,
+        typer.Option(
+            help="rules (rule-based C1/C2) or powerflow (AC hosting capacity); default: "
+            "powerflow at --level bus, rules elsewhere"
+        ),
+    ] = None,
     fmt: Annotated[TableFormat, typer.Option("--format")] = TableFormat.table,
     out: Annotated[Path | None, typer.Option("--out", help="file to write")] = None,
-    line_loading_max: Annotated[float | None, typer.Option(
-        "--line-loading-max", help="line loading limit, %")] = None,
-    trafo_loading_max: Annotated[float | None, typer.Option(
-        "--trafo-loading-max", help="transformer loading limit, %")] = None,
+    line_loading_max: Annotated[
+        float | None, typer.Option("--line-loading-max", help="line loading limit, %")
+    ] = None,
+    trafo_loading_max: Annotated[
+        float | None, typer.Option("--trafo-loading-max", help="transformer loading limit, %")
+    ] = None,
     vm_min: Annotated[float | None, typer.Option("--vm-min", help="MV voltage min, pu")] = None,
     vm_max: Annotated[float | None, typer.Option("--vm-max", help="MV voltage max, pu")] = None,
-    power_factor: Annotated[float | None, typer.Option(
-        "--power-factor", help="added load's power factor (lagging)")] = None,
-    no_generation: Annotated[bool, typer.Option(
-        "--no-generation", help="take static generators out of service")] = False,
-    engine: Annotated[CapacityEngine, typer.Option(
-        help="fast (ladder, default) or bisection (pandapower reference)")] =
-        CapacityEngine.fast,
-    summary: Annotated[SummaryBy | None, typer.Option(
-        help="summarise by substation or area class instead of listing elements")] = None,
-    reservations: Annotated[Path | None, typer.Option(
-        help="JSON list of in-flight reservations {connection_point_id, kva}")] = None,
+    power_factor: Annotated[
+        float | None, typer.Option("--power-factor", help="added load's power factor (lagging)")
+    ] = None,
+    no_generation: Annotated[
+        bool, typer.Option("--no-generation", help="take static generators out of service")
+    ] = False,
+    engine: Annotated[
+        CapacityEngine,
+        typer.Option(help="fast (ladder, default) or bisection (pandapower reference)"),
+    ] = CapacityEngine.fast,
+    summary: Annotated[
+        SummaryBy | None,
+        typer.Option(help="summarise by substation or area class instead of listing elements"),
+    ] = None,
+    reservations: Annotated[
+        Path | None,
+        typer.Option(help="JSON list of in-flight reservations {connection_point_id, kva}"),
+    ] = None,
+    time_series: Annotated[
+        bool,
+        typer.Option(
+            "--time-series",
+            help="AC capacity as the minimum over the load profiles' "
+            "critical times (says when it binds)",
+        ),
+    ] = False,
+    n1_transfer: Annotated[
+        bool,
+        typer.Option(
+            "--n1-transfer",
+            help="with --level feeder: can each feeder's load be carried "
+            "through its ties if its head section fails (AC power flow per tie)",
+        ),
+    ] = False,
 ) -> None:
     """Openable capacity per element (rule-based) or per bus (AC power flow)."""
     if level is None:
-        chosen_level = (CapacityLevel.bus if method is CapacityMethod.powerflow
-                        else CapacityLevel.feeder)
+        chosen_level = (
+            CapacityLevel.bus if method is CapacityMethod.powerflow else CapacityLevel.feeder
+        )
     else:
         chosen_level = level
-    chosen_method = method or (CapacityMethod.powerflow if chosen_level is CapacityLevel.bus
-                               else CapacityMethod.rules)
+    chosen_method = method or (
+        CapacityMethod.powerflow if chosen_level is CapacityLevel.bus else CapacityMethod.rules
+    )
     model = _load(network)
     try:
         criteria = HostingCriteria.from_rules(
-            line_loading_max_percent=line_loading_max, trafo_loading_max_percent=trafo_loading_max,
-            vm_min_pu=vm_min, vm_max_pu=vm_max, power_factor=power_factor,
-            generation=False if no_generation else None)
-        rows = capacity_rows(model, chosen_level.value, chosen_method.value, criteria,
-                             engine=engine.value, reservations=_reservations(reservations),
-                             summary=summary.value if summary else None)
+            line_loading_max_percent=line_loading_max,
+            trafo_loading_max_percent=trafo_loading_max,
+            vm_min_pu=vm_min,
+            vm_max_pu=vm_max,
+            power_factor=power_factor,
+            generation=False if no_generation else None,
+        )
+        rows = capacity_rows(
+            model,
+            chosen_level.value,
+            chosen_method.value,
+            criteria,
+            engine=engine.value,
+            reservations=_reservations(reservations),
+            summary=summary.value if summary else None,
+            time_series=time_series,
+            n1=n1_transfer,
+        )
     except (CapacityError, GridModelError) as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(code=2) from exc
@@ -264,14 +336,13 @@ def capacity(
             from grid_models import bus_positions
 
             pos = bus_positions(model.net)
-            rows = [{**r, "lon_deg": pos[r["bus"]][0], "lat_deg": pos[r["bus"]][1]}
-                    for r in rows]
+            rows = [{**r, "lon_deg": pos[r["bus"]][0], "lat_deg": pos[r["bus"]][1]} for r in rows]
         text = json.dumps(rows_to_geojson(rows, kind), ensure_ascii=False, allow_nan=False)
     else:
-        if summary:
-            columns = list(rows[0].keys()) if rows else []
+        if summary or n1_transfer:
+            columns = [c for c in (rows[0].keys() if rows else []) if c != "ties"]
         elif chosen_level is CapacityLevel.bus and chosen_method is CapacityMethod.powerflow:
-            columns = _TABLE_COLUMNS["bus"]  # type: ignore[assignment]
+            columns = _TABLE_COLUMNS["bus"] + (["at"] if time_series else [])  # type: ignore
         elif chosen_level is CapacityLevel.connection_point:
             columns = _TABLE_COLUMNS["connection_point"]  # type: ignore[assignment]
         else:

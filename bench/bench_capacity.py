@@ -19,12 +19,22 @@ from capacity import BusCapacity, HostingCriteria, fast_hosting, reference_hosti
 from grid_models import load_network
 
 CRITERIA = HostingCriteria(
-    line_loading_max_percent=100, trafo_loading_max_percent=100, vm_min_pu=0.93,
-    vm_max_pu=1.07, power_factor=0.95, generation=False, search_cap_mw=30.0,
+    line_loading_max_percent=100,
+    trafo_loading_max_percent=100,
+    vm_min_pu=0.93,
+    vm_max_pu=1.07,
+    power_factor=0.95,
+    generation=False,
+    search_cap_mw=30.0,
     resolution_mw=0.001,
 )
-NETWORKS = ["simbench:1-MV-urban--0-sw", "simbench:1-MV-rural--0-sw", "simbench:1-MV-comm--0-sw",
-            "pandapower:mv_oberrhein", "builtin:anyang"]
+NETWORKS = [
+    "simbench:1-MV-urban--0-sw",
+    "simbench:1-MV-rural--0-sw",
+    "simbench:1-MV-comm--0-sw",
+    "pandapower:mv_oberrhein",
+    "builtin:anyang",
+]
 
 
 def compare(fast: list[BusCapacity], ref: list[BusCapacity]) -> tuple[int, float, str]:
@@ -38,8 +48,10 @@ def compare(fast: list[BusCapacity], ref: list[BusCapacity]) -> tuple[int, float
         bad += ratio > 1
         if ratio > worst:
             worst = ratio
-            where = (f"bus {r.bus}: reference {r.p_mw_max:.4f} MW ({r.limiting}), "
-                     f"fast {f.p_mw_max:.4f} MW ({f.limiting})")
+            where = (
+                f"bus {r.bus}: reference {r.p_mw_max:.4f} MW ({r.limiting}), "
+                f"fast {f.p_mw_max:.4f} MW ({f.limiting})"
+            )
     return bad, worst, where
 
 
@@ -60,8 +72,10 @@ def speed() -> None:
 
 
 def agreement() -> None:
-    print(f"{'network':<28} {'MV buses':>8} {'fast s':>8} {'ref s':>8} {'outside':>8} "
-          f"{'worst Δ/tol':>11}  worst case")
+    print(
+        f"{'network':<28} {'MV buses':>8} {'fast s':>8} {'ref s':>8} {'outside':>8} "
+        f"{'worst Δ/tol':>11}  worst case"
+    )
     for spec in NETWORKS:
         net = load_network(spec)
         t0 = time.perf_counter()
@@ -70,8 +84,11 @@ def agreement() -> None:
         ref = reference_hosting(net, CRITERIA, warm_start=True)
         t2 = time.perf_counter()
         bad, worst, where = compare(fast, ref)
-        print(f"{spec:<28} {len(fast):>8} {t1 - t0:>8.2f} {t2 - t1:>8.1f} {bad:>8} "
-              f"{worst:>11.3f}  {where}", flush=True)
+        print(
+            f"{spec:<28} {len(fast):>8} {t1 - t0:>8.2f} {t2 - t1:>8.1f} {bad:>8} "
+            f"{worst:>11.3f}  {where}",
+            flush=True,
+        )
 
 
 def mvlv() -> None:
@@ -82,8 +99,10 @@ def mvlv() -> None:
     caps = fast_hosting(net, CRITERIA, buses)
     t1 = time.perf_counter()
     n_mv = sum(c.level == "mv" for c in caps)
-    print(f"1-MVLV-urban-all-0-sw: {len(caps)} buses ({n_mv} MV, {len(caps) - n_mv} LV) in "
-          f"{t1 - t0:.1f} s (target ≤ 60 s)")
+    print(
+        f"1-MVLV-urban-all-0-sw: {len(caps)} buses ({n_mv} MV, {len(caps) - n_mv} LV) in "
+        f"{t1 - t0:.1f} s (target ≤ 60 s)"
+    )
 
 
 def main() -> None:

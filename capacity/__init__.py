@@ -33,6 +33,8 @@ from capacity._report import (
     connection_point_capacity,
 )
 from capacity._rules_based import ElementCapacity, Reservation, RuleCapacity, rule_capacity
+from capacity._timeseries import ac_capacity_over_time, critical_steps
+from capacity._transfer import FeederTransfer, TieTransfer, n1_transfer
 
 __all__ = [
     "LEVELS",
@@ -41,19 +43,24 @@ __all__ = [
     "CapacityError",
     "CriteriaError",
     "ElementCapacity",
+    "FeederTransfer",
     "HostingCriteria",
     "LoadProfiles",
     "MissingRatingError",
     "PointCapacity",
     "Reservation",
     "RuleCapacity",
+    "TieTransfer",
     "UnknownElementError",
     "ac_capacity",
+    "ac_capacity_over_time",
     "bus_levels",
     "capacity_rows",
     "connection_point_capacity",
+    "critical_steps",
     "fast_hosting",
     "load_profiles",
+    "n1_transfer",
     "reference_hosting",
     "rows_to_csv",
     "rows_to_geojson",

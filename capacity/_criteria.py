@@ -58,6 +58,6 @@ class HostingCriteria:
         values = dict(rules.get("capacity.hosting"))
         values.update({k: v for k, v in overrides.items() if v is not None})
         try:
-            return cls(**values)  # type: ignore[arg-type]
+            return cls(**values)
         except TypeError as exc:
             raise CriteriaError(f"capacity.hosting in the rules file: {exc}") from exc

@@ -26,10 +26,10 @@ from scipy.sparse.csgraph import breadth_first_order, connected_components
 from capacity._criteria import HostingCriteria
 from capacity._hosting import (
     BusCapacity,
-    _targets,
-    bus_levels,
     Limits,
+    _targets,
     base_limits,
+    bus_levels,
     prepare_net,
     reference_hosting,
 )
@@ -74,8 +74,9 @@ def fast_hosting(
         for b, pk, kk, ik in zip(cand_buses, p, kind, ident, strict=True):
             out[b] = BusCapacity(b, float(pk), model.name(int(kk), int(ik)), level_of[b], "fast")
     if fallback:
-        for cap in reference_hosting(net, criteria, fallback, rules=rules,
-                                     extra_load_mw=extra_load_mw):
+        for cap in reference_hosting(
+            net, criteria, fallback, rules=rules, extra_load_mw=extra_load_mw
+        ):
             out[cap.bus] = cap
     return [out[b] for b in targets]
 
@@ -83,8 +84,9 @@ def fast_hosting(
 class _PathModel:
     """pandapower's internal model arranged as trees rooted at the slack buses."""
 
-    def __init__(self, net: pp.pandapowerNet, levels: np.ndarray, criteria: HostingCriteria,
-                 limits: Limits):
+    def __init__(
+        self, net: pp.pandapowerNet, levels: np.ndarray, criteria: HostingCriteria, limits: Limits
+    ):
         ppc = net._ppc
         base = float(ppc["baseMVA"])
         bus = ppc["bus"]
@@ -146,8 +148,7 @@ class _PathModel:
             if len(group) == 1:
                 edge_branches.append(group[0])
                 continue
-            same = all(fb[b] == fb[group[0]] and abs(tau[b] - tau[group[0]]) < 1e-12
-                       for b in group)
+            same = all(fb[b] == fb[group[0]] and abs(tau[b] - tau[group[0]]) < 1e-12 for b in group)
             if not same:
                 unmergeable.extend(group)  # circulating currents: leave it meshed
                 continue
@@ -178,8 +179,9 @@ class _PathModel:
         n_comp, comp = connected_components(graph, directed=False)
         roots = np.flatnonzero((bus[:, BUS_TYPE].real == REF) & alive)
         edges_per = np.bincount(comp[fb[use]], minlength=n_comp)
-        nodes_per = np.bincount(comp[alive], minlength=n_comp) if alive.any() else np.zeros(
-            n_comp, int)
+        nodes_per = (
+            np.bincount(comp[alive], minlength=n_comp) if alive.any() else np.zeros(n_comp, int)
+        )
         roots_per = np.bincount(comp[roots], minlength=n_comp)
         radial = (edges_per == nodes_per - 1) & (roots_per == 1)
         self.meshed = ~radial[comp]
@@ -224,9 +226,14 @@ class _PathModel:
         node_vmax = np.full(nb, np.inf)
         self.node_bus = np.full(nb, -1, np.int64)
         in_service = net.bus["in_service"].to_numpy(bool)
-        for b, lvl, ok, lo, hi in zip(net.bus.index.tolist(), levels.tolist(),
-                                      in_service.tolist(), limits.vm_min.tolist(),
-                                      limits.vm_max.tolist(), strict=True):
+        for b, lvl, ok, lo, hi in zip(
+            net.bus.index.tolist(),
+            levels.tolist(),
+            in_service.tolist(),
+            limits.vm_min.tolist(),
+            limits.vm_max.tolist(),
+            strict=True,
+        ):
             node = int(self.pd2ppc[b])
             if ok and node >= 0:
                 node_level[node] = max(node_level[node], _LEVEL_CODE[lvl])
@@ -250,12 +257,20 @@ class _PathModel:
         base_load = np.maximum(np.abs(i_f) * a_from, np.abs(i_t) * a_to)
         load_arg = np.arange(ext, dtype=np.int64)
         for x in range(nl, ext):
-            group = members[mem_ptr[x]:mem_ptr[x + 1]]
-            worst = int(group[np.argmax(base_load[group])])
+            grp = members[mem_ptr[x] : mem_ptr[x + 1]]
+            worst = int(grp[np.argmax(base_load[grp])])
             base_load[x], load_arg[x] = base_load[worst], worst
-        self.agg_f, self.agg_i = _aggregates(order_all, parent, parent_branch, base_load,
-                                             load_arg, vm_lo_eff, vm_hi_eff,
-                                             node_level, nb)
+        self.agg_f, self.agg_i = _aggregates(
+            order_all,
+            parent,
+            parent_branch,
+            base_load,
+            load_arg,
+            vm_lo_eff,
+            vm_hi_eff,
+            node_level,
+            nb,
+        )
         # series losses (∝ 1/V²) and shunt power (∝ V²) of every subtree, from the base case
         vf_t = v[fb] / tau
         i_ser = ys * (vf_t - v[tb])
@@ -275,25 +290,116 @@ class _PathModel:
             sub_sh[x] = kid_sh[x] + loss_sh[b]
             kid_ser[p] += sub_ser[x]
             kid_sh[p] += sub_sh[x]
-        self.arrays = (parent, parent_branch, up_is_from, depth, vm, v, s_del, s_next, sub_ser,
-                       sub_sh, kid_ser, kid_sh, ys,
-                       sh_f, sh_t, tau, yff, yft, ytf, ytt, mem_ptr, members, a_from, a_to,
-                       node_level, node_vmin, node_vmax, vmin, vmax)
+        self.arrays = (
+            parent,
+            parent_branch,
+            up_is_from,
+            depth,
+            vm,
+            v,
+            s_del,
+            s_next,
+            sub_ser,
+            sub_sh,
+            kid_ser,
+            kid_sh,
+            ys,
+            sh_f,
+            sh_t,
+            tau,
+            yff,
+            yft,
+            ytf,
+            ytt,
+            mem_ptr,
+            members,
+            a_from,
+            a_to,
+            node_level,
+            node_vmin,
+            node_vmax,
+            vmin,
+            vmax,
+        )
 
-    def run(self, cands: np.ndarray, criteria: HostingCriteria
-            ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def run(
+        self, cands: np.ndarray, criteria: HostingCriteria
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         out_p = np.zeros(len(cands))
         out_kind = np.zeros(len(cands), np.int64)
         out_id = np.zeros(len(cands), np.int64)
         base = float(self.net._ppc["baseMVA"])
-        (parent, parent_branch, up_is_from, depth, vm, v, s_del, s_next, sub_ser, sub_sh,
-         kid_ser, kid_sh, ys, sh_f, sh_t, tau, yff, yft, ytf, ytt, mem_ptr, members, a_from,
-         a_to, node_level, node_vmin, node_vmax, vmin, vmax) = self.arrays
-        hosting_kernel(cands, parent, parent_branch, up_is_from, depth, vm, v, s_del, s_next,
-                       sub_ser, sub_sh, kid_ser, kid_sh, ys, sh_f, sh_t, tau, yff, yft, ytf, ytt, mem_ptr, members, a_from, a_to,
-                       node_level, node_vmin, node_vmax, vmin, vmax, self.agg_f,
-                       self.agg_i, criteria.q_per_p, criteria.search_cap_mw / base,
-                       criteria.resolution_mw / base, out_p, out_kind, out_id)
+        (
+            parent,
+            parent_branch,
+            up_is_from,
+            depth,
+            vm,
+            v,
+            s_del,
+            s_next,
+            sub_ser,
+            sub_sh,
+            kid_ser,
+            kid_sh,
+            ys,
+            sh_f,
+            sh_t,
+            tau,
+            yff,
+            yft,
+            ytf,
+            ytt,
+            mem_ptr,
+            members,
+            a_from,
+            a_to,
+            node_level,
+            node_vmin,
+            node_vmax,
+            vmin,
+            vmax,
+        ) = self.arrays
+        hosting_kernel(
+            cands,
+            parent,
+            parent_branch,
+            up_is_from,
+            depth,
+            vm,
+            v,
+            s_del,
+            s_next,
+            sub_ser,
+            sub_sh,
+            kid_ser,
+            kid_sh,
+            ys,
+            sh_f,
+            sh_t,
+            tau,
+            yff,
+            yft,
+            ytf,
+            ytt,
+            mem_ptr,
+            members,
+            a_from,
+            a_to,
+            node_level,
+            node_vmin,
+            node_vmax,
+            vmin,
+            vmax,
+            self.agg_f,
+            self.agg_i,
+            criteria.q_per_p,
+            criteria.search_cap_mw / base,
+            criteria.resolution_mw / base,
+            out_p,
+            out_kind,
+            out_id,
+        )
         return out_p * base, out_kind, out_id
 
     def name(self, kind: int, ident: int) -> str:
@@ -306,10 +412,17 @@ class _PathModel:
         return "unknown"
 
 
-def _aggregates(order: list[int], parent: np.ndarray, parent_branch: np.ndarray,
-                base_load: np.ndarray, load_arg: np.ndarray, vm_lo: np.ndarray,
-                vm_hi: np.ndarray, node_level: np.ndarray, nb: int
-                ) -> tuple[np.ndarray, np.ndarray]:
+def _aggregates(
+    order: list[int],
+    parent: np.ndarray,
+    parent_branch: np.ndarray,
+    base_load: np.ndarray,
+    load_arg: np.ndarray,
+    vm_lo: np.ndarray,
+    vm_hi: np.ndarray,
+    node_level: np.ndarray,
+    nb: int,
+) -> tuple[np.ndarray, np.ndarray]:
     """Subtree aggregates per node, with the best two children kept for exclusion.
 
     Kinds (first axis): 0 branch loading (max), 1/2 lowest MV/LV voltage, 3/4 highest.
@@ -336,8 +449,10 @@ def _aggregates(order: list[int], parent: np.ndarray, parent_branch: np.ndarray,
         for k in range(n_kinds):
             mx = take_max[k]
             best_v, best_a = agg_f[k, 0, x], agg_i[k, 1, x]
-            if best_a >= 0 and (subtree_i[k, x] < 0 or (best_v > subtree_f[k, x] if mx
-                                                       else best_v < subtree_f[k, x])):
+            if best_a >= 0 and (
+                subtree_i[k, x] < 0
+                or (best_v > subtree_f[k, x] if mx else best_v < subtree_f[k, x])
+            ):
                 subtree_f[k, x], subtree_i[k, x] = best_v, best_a
         if p < 0:
             continue

@@ -35,9 +35,17 @@ class BusCapacity:
     limiting: str
     level: Level
     method: str
+    at: str = ""
 
     def to_dict(self) -> dict[str, object]:
-        return {"bus": self.bus, "p_mw_max": round(self.p_mw_max, 6), "limiting": self.limiting}
+        out: dict[str, object] = {
+            "bus": self.bus,
+            "p_mw_max": round(self.p_mw_max, 6),
+            "limiting": self.limiting,
+        }
+        if self.at:
+            out["at"] = self.at  # when it binds (time-series runs)
+        return out
 
 
 def bus_levels(net: pp.pandapowerNet, rules: Rules | None = None) -> np.ndarray:
@@ -49,8 +57,11 @@ def bus_levels(net: pp.pandapowerNet, rules: Rules | None = None) -> np.ndarray:
     return np.where(vn >= hv_min, "hv", np.where(vn <= lv_max, "lv", "mv"))
 
 
-def prepare_net(net: pp.pandapowerNet, criteria: HostingCriteria,
-                extra_load_mw: Mapping[int, float] | None = None) -> pp.pandapowerNet:
+def prepare_net(
+    net: pp.pandapowerNet,
+    criteria: HostingCriteria,
+    extra_load_mw: Mapping[int, float] | None = None,
+) -> pp.pandapowerNet:
     """A copy of ``net`` set up for the search (generation off if asked, in-flight loads
     ``extra_load_mw`` connected at the criteria's power factor) with its base case solved;
     raises :class:`BaseCaseError` if the base case does not converge."""
@@ -66,7 +77,8 @@ def prepare_net(net: pp.pandapowerNet, criteria: HostingCriteria,
     except pp.LoadflowNotConverged as exc:
         raise BaseCaseError(
             "the base case does not converge in pandapower's AC power flow; no capacity can "
-            "be computed until the network data are fixed") from exc
+            "be computed until the network data are fixed"
+        ) from exc
     return work
 
 
@@ -105,10 +117,12 @@ def base_limits(net: pp.pandapowerNet, criteria: HostingCriteria, levels: np.nda
             lim = np.maximum(lim, base)
         trafo_lim[table] = lim
     vm = net.res_bus["vm_pu"].to_numpy(float)
-    lo = np.where(levels == "mv", criteria.vm_min_pu,
-                  np.where(levels == "lv", criteria.lv_vm_min_pu, -np.inf))
-    hi = np.where(levels == "mv", criteria.vm_max_pu,
-                  np.where(levels == "lv", criteria.lv_vm_max_pu, np.inf))
+    lo = np.where(
+        levels == "mv", criteria.vm_min_pu, np.where(levels == "lv", criteria.lv_vm_min_pu, -np.inf)
+    )
+    hi = np.where(
+        levels == "mv", criteria.vm_max_pu, np.where(levels == "lv", criteria.lv_vm_max_pu, np.inf)
+    )
     known = np.isfinite(vm)
     low = known & (vm < lo)
     high = known & (vm > hi)
@@ -149,8 +163,14 @@ def worst_violation(net: pp.pandapowerNet, limits: Limits) -> tuple[float, str]:
     return worst, name
 
 
-def _check(net: pp.pandapowerNet, criteria: HostingCriteria, limits: Limits,
-           load_idx: int, p_mw: float, init: str = "auto") -> tuple[bool, str]:
+def _check(
+    net: pp.pandapowerNet,
+    criteria: HostingCriteria,
+    limits: Limits,
+    load_idx: int,
+    p_mw: float,
+    init: str = "auto",
+) -> tuple[bool, str]:
     net.load.at[load_idx, "p_mw"] = p_mw
     net.load.at[load_idx, "q_mvar"] = p_mw * criteria.q_per_p
     # Beyond the nose of the PV curve the Newton iteration degenerates (singular Jacobian);
@@ -192,8 +212,11 @@ def reference_hosting(
     limits = base_limits(work, criteria, levels)
     level_of = dict(zip(work.bus.index.tolist(), levels.tolist(), strict=True))
     targets = _targets(work, levels, buses)
-    load_idx = int(pp.create_load(work, targets[0] if targets else work.bus.index[0], 0.0,
-                                  name="gridcap hosting probe"))
+    load_idx = int(
+        pp.create_load(
+            work, targets[0] if targets else work.bus.index[0], 0.0, name="gridcap hosting probe"
+        )
+    )
     out: list[BusCapacity] = []
     islanded = set(work.res_bus.index[work.res_bus["vm_pu"].isna()].tolist())
     for bus in targets:
@@ -207,8 +230,7 @@ def reference_hosting(
             continue
         ok_cap, _ = _check(work, criteria, limits, load_idx, criteria.search_cap_mw, init)
         if ok_cap:
-            out.append(BusCapacity(bus, criteria.search_cap_mw, "none", level_of[bus],
-                                   "powerflow"))
+            out.append(BusCapacity(bus, criteria.search_cap_mw, "none", level_of[bus], "powerflow"))
             continue
         lo, hi = 0.0, criteria.search_cap_mw
         while hi - lo > criteria.resolution_mw:
@@ -231,7 +253,8 @@ def _check_ratings(net: pp.pandapowerNet) -> None:
     if bad:
         raise MissingRatingError(
             f"{len(bad)} in-service elements have no rating, so their loading cannot be "
-            f"checked: {', '.join(bad[:20])}{' …' if len(bad) > 20 else ''}")
+            f"checked: {', '.join(bad[:20])}{' …' if len(bad) > 20 else ''}"
+        )
 
 
 def _targets(net: pp.pandapowerNet, levels: np.ndarray, buses: Iterable[int] | None) -> list[int]:

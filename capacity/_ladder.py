@@ -18,8 +18,30 @@ KIND_NONE, KIND_BRANCH, KIND_BUS, KIND_ELEMENT = 0, 1, 2, 3
 
 
 @njit(cache=True)
-def _solve_path(nodes, branches, up_is_from, s_off, s_ser, s_sh, vb, p_add, q_add, v0, ys, sh_f,
-                sh_t, tau, yff, yft, ytf, ytt, v_init, v_out, iu_out, id_out):
+def _solve_path(
+    nodes,
+    branches,
+    up_is_from,
+    s_off,
+    s_ser,
+    s_sh,
+    vb,
+    p_add,
+    q_add,
+    v0,
+    ys,
+    sh_f,
+    sh_t,
+    tau,
+    yff,
+    yft,
+    ytf,
+    ytt,
+    v_init,
+    v_out,
+    iu_out,
+    id_out,
+):
     """Backward/forward sweep on one path; returns True when it converges.
 
     nodes[0] is the slack; branch i joins nodes[i-1] (up) and nodes[i] (down). A branch is
@@ -105,8 +127,28 @@ def _best_excluding(agg_f, agg_i, kk, node, exclude, take_max):
 
 
 @njit(cache=True)
-def _margin(nodes, branches, up_is_from, vm_base, v, yff, yft, ytf, ytt, mem_ptr, members,
-            a_from, a_to, bus_level, node_vmin, node_vmax, vmin, vmax, agg_f, agg_i):
+def _margin(
+    nodes,
+    branches,
+    up_is_from,
+    vm_base,
+    v,
+    yff,
+    yft,
+    ytf,
+    ytt,
+    mem_ptr,
+    members,
+    a_from,
+    a_to,
+    bus_level,
+    node_vmin,
+    node_vmax,
+    vmin,
+    vmax,
+    agg_f,
+    agg_i,
+):
     """Worst violation (> 0 violates) and (kind, id) of the element that has it."""
     worst = -1e300
     kind = KIND_NONE
@@ -157,24 +199,134 @@ def _margin(nodes, branches, up_is_from, vm_base, v, yff, yft, ytf, ytt, mem_ptr
 
 
 @njit(cache=True)
-def _evaluate(p, k, nodes, branches, up_is_from, s_off, s_ser, s_sh, vb, q_per_p, v0, ys,
-              sh_f, sh_t, tau,
-              yff, yft, ytf, ytt, mem_ptr, members,
-              v_init, v, iu, idn, vm_base, a_from, a_to, bus_level, node_vmin, node_vmax, vmin, vmax, agg_f, agg_i):
-    ok = _solve_path(nodes, branches, up_is_from, s_off, s_ser, s_sh, vb, p, p * q_per_p, v0, ys,
-                     sh_f, sh_t, tau, yff, yft, ytf, ytt, v_init, v, iu, idn)
+def _evaluate(
+    p,
+    k,
+    nodes,
+    branches,
+    up_is_from,
+    s_off,
+    s_ser,
+    s_sh,
+    vb,
+    q_per_p,
+    v0,
+    ys,
+    sh_f,
+    sh_t,
+    tau,
+    yff,
+    yft,
+    ytf,
+    ytt,
+    mem_ptr,
+    members,
+    v_init,
+    v,
+    iu,
+    idn,
+    vm_base,
+    a_from,
+    a_to,
+    bus_level,
+    node_vmin,
+    node_vmax,
+    vmin,
+    vmax,
+    agg_f,
+    agg_i,
+):
+    ok = _solve_path(
+        nodes,
+        branches,
+        up_is_from,
+        s_off,
+        s_ser,
+        s_sh,
+        vb,
+        p,
+        p * q_per_p,
+        v0,
+        ys,
+        sh_f,
+        sh_t,
+        tau,
+        yff,
+        yft,
+        ytf,
+        ytt,
+        v_init,
+        v,
+        iu,
+        idn,
+    )
     if not ok:
         return 1e9, KIND_BUS, k
-    return _margin(nodes, branches, up_is_from, vm_base, v, yff, yft, ytf, ytt, mem_ptr,
-                   members, a_from, a_to, bus_level, node_vmin, node_vmax, vmin, vmax, agg_f,
-                   agg_i)
+    return _margin(
+        nodes,
+        branches,
+        up_is_from,
+        vm_base,
+        v,
+        yff,
+        yft,
+        ytf,
+        ytt,
+        mem_ptr,
+        members,
+        a_from,
+        a_to,
+        bus_level,
+        node_vmin,
+        node_vmax,
+        vmin,
+        vmax,
+        agg_f,
+        agg_i,
+    )
 
 
 @njit(cache=True)
-def hosting_kernel(cands, parent, parent_branch, up_is_from_parent, depth, vm_base, v_base,
-                   s_del, s_next, sub_ser, sub_sh, kid_ser, kid_sh, ys, sh_f, sh_t, tau, yff, yft, ytf, ytt, mem_ptr, members,
-                   a_from, a_to, bus_level, node_vmin, node_vmax, vmin, vmax,
-                   agg_f, agg_i, q_per_p, cap, resolution, out_p, out_kind, out_id):
+def hosting_kernel(
+    cands,
+    parent,
+    parent_branch,
+    up_is_from_parent,
+    depth,
+    vm_base,
+    v_base,
+    s_del,
+    s_next,
+    sub_ser,
+    sub_sh,
+    kid_ser,
+    kid_sh,
+    ys,
+    sh_f,
+    sh_t,
+    tau,
+    yff,
+    yft,
+    ytf,
+    ytt,
+    mem_ptr,
+    members,
+    a_from,
+    a_to,
+    bus_level,
+    node_vmin,
+    node_vmax,
+    vmin,
+    vmax,
+    agg_f,
+    agg_i,
+    q_per_p,
+    cap,
+    resolution,
+    out_p,
+    out_kind,
+    out_id,
+):
     """Capacity of every candidate node by bisection on the ladder model.
 
     ``s_del[x]``: power the base case delivers into node x through its parent branch;
@@ -212,15 +364,83 @@ def hosting_kernel(cands, parent, parent_branch, up_is_from_parent, depth, vm_ba
         iu = np.zeros(n, np.complex128)
         idn = np.zeros(n, np.complex128)
         v0 = v_base[nodes[0]]
-        w0, k0, i0 = _evaluate(0.0, k, nodes, branches, up_is_from, s_off, s_ser, s_sh, vb, q_per_p, v0, ys,
-                               sh_f, sh_t, tau, yff, yft, ytf, ytt, mem_ptr, members, v_init, v, iu, idn, vm_base, a_from, a_to,
-                               bus_level, node_vmin, node_vmax, vmin, vmax, agg_f, agg_i)
+        w0, k0, i0 = _evaluate(
+            0.0,
+            k,
+            nodes,
+            branches,
+            up_is_from,
+            s_off,
+            s_ser,
+            s_sh,
+            vb,
+            q_per_p,
+            v0,
+            ys,
+            sh_f,
+            sh_t,
+            tau,
+            yff,
+            yft,
+            ytf,
+            ytt,
+            mem_ptr,
+            members,
+            v_init,
+            v,
+            iu,
+            idn,
+            vm_base,
+            a_from,
+            a_to,
+            bus_level,
+            node_vmin,
+            node_vmax,
+            vmin,
+            vmax,
+            agg_f,
+            agg_i,
+        )
         if w0 > 1e-9:
             out_p[ci], out_kind[ci], out_id[ci] = 0.0, k0, i0
             continue
-        wc, kc, ic = _evaluate(cap, k, nodes, branches, up_is_from, s_off, s_ser, s_sh, vb, q_per_p, v0, ys,
-                               sh_f, sh_t, tau, yff, yft, ytf, ytt, mem_ptr, members, v_init, v, iu, idn, vm_base, a_from, a_to,
-                               bus_level, node_vmin, node_vmax, vmin, vmax, agg_f, agg_i)
+        wc, kc, ic = _evaluate(
+            cap,
+            k,
+            nodes,
+            branches,
+            up_is_from,
+            s_off,
+            s_ser,
+            s_sh,
+            vb,
+            q_per_p,
+            v0,
+            ys,
+            sh_f,
+            sh_t,
+            tau,
+            yff,
+            yft,
+            ytf,
+            ytt,
+            mem_ptr,
+            members,
+            v_init,
+            v,
+            iu,
+            idn,
+            vm_base,
+            a_from,
+            a_to,
+            bus_level,
+            node_vmin,
+            node_vmax,
+            vmin,
+            vmax,
+            agg_f,
+            agg_i,
+        )
         if wc <= 1e-9:
             out_p[ci], out_kind[ci], out_id[ci] = cap, KIND_NONE, -1
             continue
@@ -230,9 +450,43 @@ def hosting_kernel(cands, parent, parent_branch, up_is_from_parent, depth, vm_ba
             v_init[i] = v_base[nodes[i]]
         while hi - lo > resolution:
             mid = 0.5 * (lo + hi)
-            wm, km, im = _evaluate(mid, k, nodes, branches, up_is_from, s_off, s_ser, s_sh, vb, q_per_p, v0,
-                                   ys, sh_f, sh_t, tau, yff, yft, ytf, ytt, mem_ptr, members, v_init, v, iu, idn, vm_base, a_from,
-                                   a_to, bus_level, node_vmin, node_vmax, vmin, vmax, agg_f, agg_i)
+            wm, km, im = _evaluate(
+                mid,
+                k,
+                nodes,
+                branches,
+                up_is_from,
+                s_off,
+                s_ser,
+                s_sh,
+                vb,
+                q_per_p,
+                v0,
+                ys,
+                sh_f,
+                sh_t,
+                tau,
+                yff,
+                yft,
+                ytf,
+                ytt,
+                mem_ptr,
+                members,
+                v_init,
+                v,
+                iu,
+                idn,
+                vm_base,
+                a_from,
+                a_to,
+                bus_level,
+                node_vmin,
+                node_vmax,
+                vmin,
+                vmax,
+                agg_f,
+                agg_i,
+            )
             if wm <= 1e-9:
                 lo = mid
                 for i in range(n):

@@ -11,8 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-import pandas as pd
 import pandapower as pp
+import pandas as pd
 
 from grid_models import Rules, load_rules
 
@@ -52,14 +52,21 @@ def load_profiles(net: pp.pandapowerNet, rules: Rules | None = None) -> LoadProf
         return _typical_days(table, load["load_class"].astype(str).to_numpy(), p, q)
     profiles = net.get("profiles")
     if isinstance(profiles, dict) and "load" in profiles and "profile" in load:
-        return _simbench_year(profiles["load"], load["profile"].astype(str).to_numpy(), p, q,
-                              rules)
-    return LoadProfiles(np.zeros(len(load), np.int64), p, q, np.ones((1, 1)), np.ones((1, 1)),
-                        np.array(["peak"]), ["peak"])
+        return _simbench_year(profiles["load"], load["profile"].astype(str).to_numpy(), p, q, rules)
+    return LoadProfiles(
+        np.zeros(len(load), np.int64),
+        p,
+        q,
+        np.ones((1, 1)),
+        np.ones((1, 1)),
+        np.array(["peak"]),
+        ["peak"],
+    )
 
 
-def _typical_days(table: pd.DataFrame, classes: np.ndarray, p: np.ndarray, q: np.ndarray
-                  ) -> LoadProfiles:
+def _typical_days(
+    table: pd.DataFrame, classes: np.ndarray, p: np.ndarray, q: np.ndarray
+) -> LoadProfiles:
     seasons = sorted({c.split("/", 1)[0] for c in table.columns})
     kinds = sorted({c.split("/", 1)[1] for c in table.columns})
     index = {k: i for i, k in enumerate(kinds)}
@@ -74,13 +81,14 @@ def _typical_days(table: pd.DataFrame, classes: np.ndarray, p: np.ndarray, q: np
         for k, i in index.items():
             col = f"{s}/{k}"
             if col in table.columns:
-                mat[i, s_i * steps:(s_i + 1) * steps] = table[col].to_numpy(float)
+                mat[i, s_i * steps : (s_i + 1) * steps] = table[col].to_numpy(float)
     # reactive power follows active power (constant power factor per load)
     return LoadProfiles(prof_of, p, q, mat, mat, season, label)
 
 
-def _simbench_year(frame: pd.DataFrame, names: np.ndarray, p: np.ndarray, q: np.ndarray,
-                   rules: Rules) -> LoadProfiles:
+def _simbench_year(
+    frame: pd.DataFrame, names: np.ndarray, p: np.ndarray, q: np.ndarray, rules: Rules
+) -> LoadProfiles:
     kinds = sorted(set(names.tolist()))
     index = {k: i for i, k in enumerate(kinds)}
     prof_of = np.array([index[n] for n in names], dtype=np.int64)

@@ -45,7 +45,7 @@ class PointCapacity:
 
     def to_dict(self) -> dict[str, object]:
         out: dict[str, object] = {}
-        for name in self.__slots__:  # type: ignore[attr-defined]
+        for name in self.__slots__:
             value = getattr(self, name)
             if isinstance(value, float):
                 value = None if math.isnan(value) else round(value, 3)
@@ -77,14 +77,29 @@ def point_capacities(
         light = rc.light
         if light == "green" and after <= 0:
             light = "yellow" if before > 0 else "red"
-        out.append(PointCapacity(
-            id=cp_id, bus=cp.bus, kind=cp.kind, name=cp.name, rules_kva_before=rules_before,
-            rules_kva=rc.openable_kva, ac_kva_before=ac_b, ac_kva=ac_a,
-            openable_kva_before=before, openable_kva=after,
-            openable_mw=after * power_factor / 1000.0, limited_by=limited_by, light=light,
-            feeder_id=cp.feeder_id, substation_id=cp.substation_id, area_class=cp.area_class,
-            bays_free=cp.bays_free, lon_deg=cp.lon_deg, lat_deg=cp.lat_deg,
-        ))
+        out.append(
+            PointCapacity(
+                id=cp_id,
+                bus=cp.bus,
+                kind=cp.kind,
+                name=cp.name,
+                rules_kva_before=rules_before,
+                rules_kva=rc.openable_kva,
+                ac_kva_before=ac_b,
+                ac_kva=ac_a,
+                openable_kva_before=before,
+                openable_kva=after,
+                openable_mw=after * power_factor / 1000.0,
+                limited_by=limited_by,
+                light=light,
+                feeder_id=cp.feeder_id,
+                substation_id=cp.substation_id,
+                area_class=cp.area_class,
+                bays_free=cp.bays_free,
+                lon_deg=cp.lon_deg,
+                lat_deg=cp.lat_deg,
+            )
+        )
     return out
 
 
@@ -100,8 +115,15 @@ def summarise(rows: Iterable[ElementCapacity | PointCapacity], by: str) -> list[
     substation). Points on one feeder share its capacity: the total of points is not what
     the grid can take at once; the largest is what one customer can get."""
     groups: dict[str, dict[str, Any]] = defaultdict(
-        lambda: {"elements": 0, "green": 0, "yellow": 0, "red": 0, "openable_kva_total": 0.0,
-                 "openable_kva_max": 0.0})
+        lambda: {
+            "elements": 0,
+            "green": 0,
+            "yellow": 0,
+            "red": 0,
+            "openable_kva_total": 0.0,
+            "openable_kva_max": 0.0,
+        }
+    )
     for r in rows:
         key = (r.substation_id if by == "substation" else r.area_class) or "unknown"
         g = groups[key]
@@ -109,9 +131,15 @@ def summarise(rows: Iterable[ElementCapacity | PointCapacity], by: str) -> list[
         g[r.light] += 1
         g["openable_kva_total"] += max(r.openable_kva, 0.0)
         g["openable_kva_max"] = max(g["openable_kva_max"], r.openable_kva)
-    return [{by: k, **v, "openable_kva_total": round(v["openable_kva_total"], 1),
-             "openable_kva_max": round(v["openable_kva_max"], 1)}
-            for k, v in sorted(groups.items())]
+    return [
+        {
+            by: k,
+            **v,
+            "openable_kva_total": round(v["openable_kva_total"], 1),
+            "openable_kva_max": round(v["openable_kva_max"], 1),
+        }
+        for k, v in sorted(groups.items())
+    ]
 
 
 def rows_to_csv(rows: Sequence[dict[str, Any]]) -> str:
@@ -147,9 +175,13 @@ def rows_to_geojson(rows: Sequence[dict[str, Any]], kind: str) -> dict[str, Any]
     feats = []
     for r in rows:
         lon, lat = r.get("lon_deg"), r.get("lat_deg")
-        geom = ({"type": "Point", "coordinates": [lon, lat]}
-                if isinstance(lon, float) and isinstance(lat, float) else None)
+        geom = (
+            {"type": "Point", "coordinates": [lon, lat]}
+            if isinstance(lon, float) and isinstance(lat, float)
+            else None
+        )
         rid = r.get("id", r.get("bus"))
-        feats.append({"type": "Feature", "geometry": geom,
-                      "properties": {"kind": kind, **r, "id": str(rid)}})
+        feats.append(
+            {"type": "Feature", "geometry": geom, "properties": {"kind": kind, **r, "id": str(rid)}}
+        )
     return {"type": "FeatureCollection", "features": feats}

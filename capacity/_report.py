@@ -11,14 +11,29 @@ from capacity._fast import fast_hosting
 from capacity._hosting import BusCapacity, reference_hosting
 from capacity._publish import PointCapacity, point_capacities, summarise
 from capacity._rules_based import Reservation, RuleCapacity, rule_capacity
+from capacity._timeseries import ac_capacity_over_time
+from capacity._transfer import n1_transfer
 from grid_models import GridModel, Rules
 
-Level = Literal["main_transformer", "bus_section", "feeder", "segment", "transformer", "bus",
-                "connection_point"]
-LEVELS: tuple[str, ...] = ("main_transformer", "bus_section", "feeder", "segment",
-                           "transformer", "bus", "connection_point")
-_KIND = {"main_transformer": "main_transformer", "bus_section": "bus_section",
-         "feeder": "feeder", "segment": "segment", "transformer": "distribution_transformer"}
+Level = Literal[
+    "main_transformer", "bus_section", "feeder", "segment", "transformer", "bus", "connection_point"
+]
+LEVELS: tuple[str, ...] = (
+    "main_transformer",
+    "bus_section",
+    "feeder",
+    "segment",
+    "transformer",
+    "bus",
+    "connection_point",
+)
+_KIND = {
+    "main_transformer": "main_transformer",
+    "bus_section": "bus_section",
+    "feeder": "feeder",
+    "segment": "segment",
+    "transformer": "distribution_transformer",
+}
 
 
 def ac_capacity(
@@ -54,8 +69,12 @@ def connection_point_capacity(
     before = {c.bus: c for c in ac_capacity(model, criteria, buses, engine=engine, rules=rules)}
     after = before
     if reservations:
-        after = {c.bus: c for c in ac_capacity(model, criteria, buses, engine=engine,
-                                                reservations=reservations, rules=rules)}
+        after = {
+            c.bus: c
+            for c in ac_capacity(
+                model, criteria, buses, engine=engine, reservations=reservations, rules=rules
+            )
+        }
     return point_capacities(model, rules_cap, before, after, criteria.power_factor)
 
 
@@ -69,24 +88,47 @@ def capacity_rows(
     reservations: Sequence[Reservation] = (),
     summary: str | None = None,
     rules: Rules | None = None,
+    time_series: bool = False,
+    n1: bool = False,
 ) -> list[dict[str, Any]]:
-    """Rows for ``gridcap capacity``: per element, per bus or per connection point."""
+    """Rows for ``gridcap capacity``: per element, per bus or per connection point.
+
+    ``time_series``: the AC capacity is the minimum over the profiles' critical times
+    (each row says when it binds). ``n1``: with ``level="feeder"``, the N-1 transfer check
+    of every feeder instead of its rule-based capacity.
+    """
     if level not in LEVELS:
         raise CriteriaError(f"level {level!r} is not one of {', '.join(LEVELS)}")
     if method not in ("rules", "powerflow"):
         raise CriteriaError(f"method {method!r} is not rules or powerflow")
+    if n1:
+        if level != "feeder":
+            raise CriteriaError("the N-1 transfer check is per feeder: use --level feeder")
+        return [t.to_dict() for t in n1_transfer(model, criteria, rules=rules)]
     if level == "bus" and method == "powerflow":
         if summary:
             raise CriteriaError("--summary applies to rule-based or connection-point rows")
-        return [c.to_dict() for c in ac_capacity(model, criteria, engine=engine,
-                                                 reservations=reservations, rules=rules)]
+        if time_series:
+            if engine != "fast" or reservations:
+                raise CriteriaError(
+                    "the time-series search runs the fast engine without reservations"
+                )
+            return [c.to_dict() for c in ac_capacity_over_time(model, criteria, rules=rules)]
+        return [
+            c.to_dict()
+            for c in ac_capacity(
+                model, criteria, engine=engine, reservations=reservations, rules=rules
+            )
+        ]
     if method == "powerflow" and level != "connection_point":
         raise CriteriaError(
             "the power-flow method gives capacity at buses: use --level bus or "
-            "--level connection_point")
+            "--level connection_point"
+        )
     if level == "connection_point":
-        points = connection_point_capacity(model, criteria, reservations, engine=engine,
-                                           rules=rules)
+        points = connection_point_capacity(
+            model, criteria, reservations, engine=engine, rules=rules
+        )
         if summary:
             return summarise(points, summary)
         return [p.to_dict() for p in points]

@@ -37,7 +37,11 @@ from grid_models import GridModel, Rules, load_rules
 
 Light = Literal["green", "yellow", "red"]
 ElementKind = Literal[
-    "main_transformer", "bus_section", "feeder", "segment", "distribution_transformer",
+    "main_transformer",
+    "bus_section",
+    "feeder",
+    "segment",
+    "distribution_transformer",
     "connection_point",
 ]
 _SQRT3 = math.sqrt(3.0)
@@ -84,7 +88,7 @@ class ElementCapacity:
 
     def to_dict(self) -> dict[str, object]:
         out: dict[str, object] = {}
-        for name in self.__slots__:  # type: ignore[attr-defined]
+        for name in self.__slots__:
             value = getattr(self, name)
             if isinstance(value, float):
                 value = None if math.isnan(value) else round(value, 3)
@@ -131,7 +135,10 @@ def rule_capacity(
     load_bus = net.load["bus"].to_numpy()
     n_load = len(load_bus)
     rows: list[str] = [
-        *model.main_transformers, *model.bus_sections, *model.feeders, *model.segments,
+        *model.main_transformers,
+        *model.bus_sections,
+        *model.feeders,
+        *model.segments,
         *model.distribution_transformers,
     ]
     row_of: dict[str, int] = {eid: r for r, eid in enumerate(rows)}
@@ -161,8 +168,9 @@ def rule_capacity(
         targets: list[str] = [dt] if dt else []
         targets += chain(model.bus_segment.get(mv_bus))
         feeder = model.bus_feeder.get(mv_bus)
-        section = model.feeders[feeder].bus_section_id if feeder else \
-            model.bus_section_of_bus.get(mv_bus)
+        section = (
+            model.feeders[feeder].bus_section_id if feeder else model.bus_section_of_bus.get(mv_bus)
+        )
         if feeder:
             targets.append(feeder)
         if section:
@@ -171,14 +179,20 @@ def rule_capacity(
         pairs.extend((row_of[t], li, 1.0) for t in targets)
     n_rows = len(rows)
     arr = np.asarray(pairs, dtype=float).reshape(-1, 3)
-    supply = csr_matrix((arr[:, 2], (arr[:, 0].astype(np.int64), arr[:, 1].astype(np.int64))),
-                        shape=(n_rows, n_load))
+    supply = csr_matrix(
+        (arr[:, 2], (arr[:, 0].astype(np.int64), arr[:, 1].astype(np.int64))),
+        shape=(n_rows, n_load),
+    )
 
     # ---- peak load against the season's rating -----------------------------------------
-    weights_p = csr_matrix((profiles.p_mw, (np.arange(n_load), profiles.profile_of)),
-                           shape=(n_load, profiles.n_profiles))
-    weights_q = csr_matrix((profiles.q_mvar, (np.arange(n_load), profiles.profile_of)),
-                           shape=(n_load, profiles.n_profiles))
+    weights_p = csr_matrix(
+        (profiles.p_mw, (np.arange(n_load), profiles.profile_of)),
+        shape=(n_load, profiles.n_profiles),
+    )
+    weights_q = csr_matrix(
+        (profiles.q_mvar, (np.arange(n_load), profiles.profile_of)),
+        shape=(n_load, profiles.n_profiles),
+    )
     wp = (supply @ weights_p).toarray()
     wq = (supply @ weights_q).toarray()
 
@@ -196,8 +210,11 @@ def rule_capacity(
         for s in seasons:
             cols = np.flatnonzero(profiles.season[start:stop] == s)
             if len(cols):
-                f = np.where(factor_kind == "overhead", season_factor[s][0],
-                             np.where(factor_kind == "cable", season_factor[s][1], 1.0))
+                f = np.where(
+                    factor_kind == "overhead",
+                    season_factor[s][0],
+                    np.where(factor_kind == "cable", season_factor[s][1], 1.0),
+                )
                 lim[:, cols] = (limits * f)[:, None]
         margin = lim - s_mva * 1000.0
         t_min = np.argmin(margin, axis=1)
@@ -216,7 +233,8 @@ def rule_capacity(
         if res.connection_point_id not in path_of:
             raise UnknownElementError(
                 f"reservation {res.reference or ''} names connection point "
-                f"{res.connection_point_id!r}, which is not in the network")
+                f"{res.connection_point_id!r}, which is not in the network"
+            )
         for eid in path_of[res.connection_point_id]:
             inflight[eid] += res.kva
 
@@ -241,12 +259,26 @@ def rule_capacity(
         light: Light = "red" if c1 <= 0 or parent_red else ("green" if c2 > 0 else "yellow")
         name, sub_id, lon, lat, area = _describe(model, eid)
         result[eid] = ElementCapacity(
-            id=eid, kind=_kind(eid), name=name, rating_kva=float(ratings[r]),
-            load_rate_limit=float(lam[r]), limit_kva=float(limits[r]), peak_kva=pk,
+            id=eid,
+            kind=_kind(eid),
+            name=name,
+            rating_kva=float(ratings[r]),
+            load_rate_limit=float(lam[r]),
+            limit_kva=float(limits[r]),
+            peak_kva=pk,
             peak_at=profiles.label[int(best_t[r])] if len(profiles.label) else "",
-            c1_kva=c1, inflight_kva=inflight.get(eid, 0.0), c2_kva=c2, openable_kva=openable,
-            limited_by=limited_by, light=light, n1_secure=bool(secure[r]),
-            substation_id=sub_id, parent_id=parent, lon_deg=lon, lat_deg=lat, area_class=area,
+            c1_kva=c1,
+            inflight_kva=inflight.get(eid, 0.0),
+            c2_kva=c2,
+            openable_kva=openable,
+            limited_by=limited_by,
+            light=light,
+            n1_secure=bool(secure[r]),
+            substation_id=sub_id,
+            parent_id=parent,
+            lon_deg=lon,
+            lat_deg=lat,
+            area_class=area,
         )
     for cp_id, cp in model.connection_points.items():
         path = [e for e in path_of[cp_id][1:] if e in result]
@@ -259,22 +291,44 @@ def rule_capacity(
         red = any(result[e].light == "red" for e in path)
         light = "red" if c1 <= 0 or red else ("green" if c2 > 0 else "yellow")
         result[cp_id] = ElementCapacity(
-            id=cp_id, kind="connection_point", name=cp.name, rating_kva=math.nan,
-            load_rate_limit=math.nan, limit_kva=math.nan, peak_kva=math.nan, peak_at="",
-            c1_kva=c1, inflight_kva=inflight.get(cp_id, 0.0), c2_kva=c2,
-            openable_kva=openable, limited_by=result[worst].limited_by, light=light,
-            n1_secure=all(result[e].n1_secure for e in path), substation_id=cp.substation_id,
-            parent_id=path[0], lon_deg=cp.lon_deg, lat_deg=cp.lat_deg,
+            id=cp_id,
+            kind="connection_point",
+            name=cp.name,
+            rating_kva=math.nan,
+            load_rate_limit=math.nan,
+            limit_kva=math.nan,
+            peak_kva=math.nan,
+            peak_at="",
+            c1_kva=c1,
+            inflight_kva=inflight.get(cp_id, 0.0),
+            c2_kva=c2,
+            openable_kva=openable,
+            limited_by=result[worst].limited_by,
+            light=light,
+            n1_secure=all(result[e].n1_secure for e in path),
+            substation_id=cp.substation_id,
+            parent_id=path[0],
+            lon_deg=cp.lon_deg,
+            lat_deg=cp.lat_deg,
             area_class=cp.area_class,
         )
-    return RuleCapacity(model_id=model.id, model_version=model.version,
-                        rules_version=rules.version, elements=result, path_of=path_of)
+    return RuleCapacity(
+        model_id=model.id,
+        model_version=model.version,
+        rules_version=rules.version,
+        elements=result,
+        path_of=path_of,
+    )
 
 
 def _kind(eid: str) -> ElementKind:
     return {
-        "mt": "main_transformer", "bs": "bus_section", "fd": "feeder", "seg": "segment",
-        "dt": "distribution_transformer", "cp": "connection_point",
+        "mt": "main_transformer",
+        "bs": "bus_section",
+        "fd": "feeder",
+        "seg": "segment",
+        "dt": "distribution_transformer",
+        "cp": "connection_point",
     }[eid.split(":", 1)[0]]  # type: ignore[return-value]
 
 
@@ -323,9 +377,9 @@ def _season_factors(cap_rules: dict, season: str) -> tuple[float, float]:
     return float(oh), float(cb)
 
 
-def _limits(model: GridModel, rows: Sequence[str], cap_rules: dict, vn: np.ndarray,
-            bus_pos: pd.Index) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray,
-                                        np.ndarray]:
+def _limits(
+    model: GridModel, rows: Sequence[str], cap_rules: dict, vn: np.ndarray, bus_pos: pd.Index
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Per element row: limit kVA (nominal rating × λ), rating kVA, λ, N-1 secure flag and
     which seasonal factor applies (``overhead``, ``cable`` or ``none``)."""
     net = model.net
@@ -339,13 +393,16 @@ def _limits(model: GridModel, rows: Sequence[str], cap_rules: dict, vn: np.ndarr
     modes = cap_rules["load_rate_limits"]
     k_over = float(cap_rules["main_transformer_overload_factor"])
     dt_rate = float(cap_rules["distribution_transformer_load_rate"])
-    n_units = defaultdict(int)
+    n_units: dict[str, int] = defaultdict(int)
     for m in model.main_transformers.values():
         n_units[m.substation_id] += 1
     line_pos = pd.Index(line.index)
     imax = line["max_i_ka"].to_numpy(float)
-    cable = (line["type"].astype(str).str.startswith("cs")).to_numpy() if "type" in line \
+    cable = (
+        (line["type"].astype(str).str.startswith("cs")).to_numpy()
+        if "type" in line
         else np.zeros(len(line), bool)
+    )
     trunk = _trunk_lines(model)
     for r, eid in enumerate(rows):
         kind = _kind(eid)
@@ -357,9 +414,9 @@ def _limits(model: GridModel, rows: Sequence[str], cap_rules: dict, vn: np.ndarr
             secure[r] = units > 1
         elif kind == "bus_section":
             sec = model.bus_sections[eid]
-            units = [model.main_transformers[m] for m in sec.main_transformer_ids]
+            feeding = [model.main_transformers[m] for m in sec.main_transformer_ids]
             n_sub = n_units[sec.substation_id]
-            ratings[r] = sum(u.sn_mva for u in units) * 1000.0
+            ratings[r] = sum(u.sn_mva for u in feeding) * 1000.0
             lam[r] = 1.0 if n_sub <= 1 else k_over * (n_sub - 1) / n_sub
             secure[r] = n_sub > 1
         elif kind == "feeder":

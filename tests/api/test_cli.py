@@ -85,11 +85,31 @@ def test_unknown_simbench_code_is_a_clear_error():
 
 
 def test_capacity_powerflow_json_matches_the_contract():
-    result = runner.invoke(app, ["capacity", "--network", "simbench:1-MV-urban--0-sw",
-                                 "--level", "bus", "--method", "powerflow", "--format", "json",
-                                 "--no-generation", "--vm-min", "0.93", "--vm-max", "1.07",
-                                 "--power-factor", "0.95", "--line-loading-max", "100",
-                                 "--trafo-loading-max", "100"])
+    result = runner.invoke(
+        app,
+        [
+            "capacity",
+            "--network",
+            "simbench:1-MV-urban--0-sw",
+            "--level",
+            "bus",
+            "--method",
+            "powerflow",
+            "--format",
+            "json",
+            "--no-generation",
+            "--vm-min",
+            "0.93",
+            "--vm-max",
+            "1.07",
+            "--power-factor",
+            "0.95",
+            "--line-loading-max",
+            "100",
+            "--trafo-loading-max",
+            "100",
+        ],
+    )
     assert result.exit_code == 0, result.output
     rows = json.loads(result.stdout)
     assert len(rows) == 142  # every MV bus
@@ -100,28 +120,67 @@ def test_capacity_powerflow_json_matches_the_contract():
 
 def test_capacity_rules_levels_and_formats(tmp_path):
     for level in ("main_transformer", "feeder", "segment", "transformer", "bus"):
-        result = runner.invoke(app, ["capacity", "--network", "builtin:anyang", "--level", level,
-                                     "--method", "rules", "--format", "json"])
+        result = runner.invoke(
+            app,
+            [
+                "capacity",
+                "--network",
+                "builtin:anyang",
+                "--level",
+                level,
+                "--method",
+                "rules",
+                "--format",
+                "json",
+            ],
+        )
         assert result.exit_code == 0, result.output
         rows = json.loads(result.stdout)
         assert rows and {"id", "c1_kva", "c2_kva", "light"} <= set(rows[0])
     out = tmp_path / "cap.geojson"
-    result = runner.invoke(app, ["capacity", "--network", "builtin:anyang", "--level", "feeder",
-                                 "--format", "geojson", "--out", str(out)])
+    result = runner.invoke(
+        app,
+        [
+            "capacity",
+            "--network",
+            "builtin:anyang",
+            "--level",
+            "feeder",
+            "--format",
+            "geojson",
+            "--out",
+            str(out),
+        ],
+    )
     assert result.exit_code == 0, result.output
     assert json.loads(out.read_text("utf-8"))["features"][0]["properties"]["kind"]
-    result = runner.invoke(app, ["capacity", "--network", "builtin:anyang", "--level", "feeder",
-                                 "--format", "csv"])
+    result = runner.invoke(
+        app, ["capacity", "--network", "builtin:anyang", "--level", "feeder", "--format", "csv"]
+    )
     assert result.stdout.splitlines()[0].startswith("id,kind,name")
-    result = runner.invoke(app, ["capacity", "--network", "builtin:anyang", "--level", "feeder",
-                                 "--summary", "substation"])
+    result = runner.invoke(
+        app,
+        ["capacity", "--network", "builtin:anyang", "--level", "feeder", "--summary", "substation"],
+    )
     assert "sub:S0001" in result.stdout
 
 
 def test_capacity_bad_criteria_is_a_clear_error():
-    result = runner.invoke(app, ["capacity", "--network", "pandapower:mv_oberrhein",
-                                 "--vm-min", "1.2", "--vm-max", "1.1"])
+    result = runner.invoke(
+        app,
+        ["capacity", "--network", "pandapower:mv_oberrhein", "--vm-min", "1.2", "--vm-max", "1.1"],
+    )
     assert result.exit_code == 2 and "vm_min_pu" in result.output
-    result = runner.invoke(app, ["capacity", "--network", "pandapower:mv_oberrhein",
-                                 "--level", "feeder", "--method", "powerflow"])
+    result = runner.invoke(
+        app,
+        [
+            "capacity",
+            "--network",
+            "pandapower:mv_oberrhein",
+            "--level",
+            "feeder",
+            "--method",
+            "powerflow",
+        ],
+    )
     assert result.exit_code == 2 and "--level bus" in result.output

@@ -26,8 +26,9 @@ def two_bus(r_ohm: float, max_i_ka: float) -> pp.pandapowerNet:
     b0 = pp.create_bus(net, 10.0)
     b1 = pp.create_bus(net, 10.0)
     pp.create_ext_grid(net, b0, vm_pu=1.0)
-    pp.create_line_from_parameters(net, b0, b1, 1.0, r_ohm_per_km=r_ohm, x_ohm_per_km=1e-6,
-                                   c_nf_per_km=0.0, max_i_ka=max_i_ka)
+    pp.create_line_from_parameters(
+        net, b0, b1, 1.0, r_ohm_per_km=r_ohm, x_ohm_per_km=1e-6, c_nf_per_km=0.0, max_i_ka=max_i_ka
+    )
     return net
 
 
@@ -71,8 +72,9 @@ def test_parallel_transformers_and_search_cap():
 
 def test_taking_one_of_two_parallel_lines_out_never_raises_capacity():
     net = two_bus(0.5, 0.1)
-    pp.create_line_from_parameters(net, 0, 1, 1.0, r_ohm_per_km=0.5, x_ohm_per_km=1e-6,
-                                   c_nf_per_km=0.0, max_i_ka=0.1)
+    pp.create_line_from_parameters(
+        net, 0, 1, 1.0, r_ohm_per_km=0.5, x_ohm_per_km=1e-6, c_nf_per_km=0.0, max_i_ka=0.1
+    )
     both = fast_hosting(net, PF1, [1])[0].p_mw_max
     net.line.loc[1, "in_service"] = False
     one = fast_hosting(net, PF1, [1])[0].p_mw_max
@@ -107,8 +109,9 @@ def test_existing_overload_elsewhere_does_not_zero_the_network():
     # Line 0 feeds bus 1 (overloaded in the base case); line 1 feeds bus 2 from the source.
     net = two_bus(0.5, 0.1)
     b2 = pp.create_bus(net, 10.0)
-    pp.create_line_from_parameters(net, 0, b2, 1.0, r_ohm_per_km=0.5, x_ohm_per_km=1e-6,
-                                   c_nf_per_km=0.0, max_i_ka=0.1)
+    pp.create_line_from_parameters(
+        net, 0, b2, 1.0, r_ohm_per_km=0.5, x_ohm_per_km=1e-6, c_nf_per_km=0.0, max_i_ka=0.1
+    )
     pp.create_load(net, 1, p_mw=2.0)  # ≈ 116 % of line 0
     caps = {c.bus: c for c in fast_hosting(net, PF1)}
     assert caps[1].p_mw_max == 0 and caps[1].limiting == "line:0"  # may not get worse

@@ -75,8 +75,10 @@ def test_point_never_offers_more_than_upstream_and_reservations_count_along_the_
         if cp_id not in before.elements:
             continue
         path = [e for e in before.path_of[cp_id][1:] if e in before.elements]
-        assert before.elements[cp_id].openable_kva <= min(
-            before.elements[e].c2_kva for e in path) + 1e-9
+        assert (
+            before.elements[cp_id].openable_kva
+            <= min(before.elements[e].c2_kva for e in path) + 1e-9
+        )
     # the LV point is bounded by its 400 kVA transformer (57.5 kVA left)
     assert before.elements[lv].openable_kva == pytest.approx(57.51, abs=0.01)
     after = rule_capacity(model, [Reservation(far, 500.0, "A-1")])
@@ -84,7 +86,8 @@ def test_point_never_offers_more_than_upstream_and_reservations_count_along_the_
     assert fa.inflight_kva == 500 and fa.c2_kva == pytest.approx(fa.c1_kva - 500)
     near = f"cp:{parts['a'][0]}"
     assert after.elements[near].openable_kva == pytest.approx(
-        before.elements[near].openable_kva - 500)
+        before.elements[near].openable_kva - 500
+    )
     # feeder R is on the other section: untouched
     assert feeder(after, model, "R").c2_kva == feeder(before, model, "R").c2_kva
 
@@ -110,8 +113,10 @@ def test_unknown_reservation_point_is_an_error():
 
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(st.lists(st.tuples(st.integers(0, 50), st.floats(0, 2000)), max_size=6),
-       st.tuples(st.integers(0, 50), st.floats(1, 2000)))
+@given(
+    st.lists(st.tuples(st.integers(0, 50), st.floats(0, 2000)), max_size=6),
+    st.tuples(st.integers(0, 50), st.floats(1, 2000)),
+)
 def test_more_inflight_never_increases_c2(reservations, extra):
     net, _ = NETWORK
     model = MODEL

@@ -1,0 +1,213 @@
+"""N-1 transfer (N-1 转供校验): if a feeder's head section fails, can its ties carry its load?
+
+For each feeder with ties, the head segment (from the substation bay to the first switch)
+is taken out, each tie is closed in turn, and pandapower's AC power flow says whether the
+restored network stays within its loading limits and voltage band. The margin is how much
+more apparent power the tightest element of the restored supply could carry.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+import warnings
+from dataclasses import dataclass
+
+import numpy as np
+import pandapower as pp
+from scipy.sparse.linalg import MatrixRankWarning
+
+from capacity._criteria import HostingCriteria
+from capacity._hosting import bus_levels
+from grid_models import GridModel, Rules
+
+
+@dataclass(frozen=True, slots=True)
+class TieTransfer:
+    """One tie closed to restore a feeder after its head section fails."""
+
+    tie_id: str
+    partner_id: str | None
+    converged: bool
+    max_loading_percent: float
+    min_vm_pu: float
+    margin_kva: float
+    ok: bool
+    limiting: str
+
+
+@dataclass(frozen=True, slots=True)
+class FeederTransfer:
+    """A feeder's N-1 transfer check: every tie tried, the best one kept."""
+
+    feeder_id: str
+    name: str
+    wiring_mode: str
+    load_kva: float
+    ties: tuple[TieTransfer, ...]
+    transferable: bool
+    margin_kva: float
+    best_tie_id: str | None
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "feeder_id": self.feeder_id,
+            "name": self.name,
+            "wiring_mode": self.wiring_mode,
+            "load_kva": round(self.load_kva, 1),
+            "transferable": self.transferable,
+            "margin_kva": round(self.margin_kva, 1) if math.isfinite(self.margin_kva) else None,
+            "best_tie_id": self.best_tie_id,
+            "ties": [
+                {
+                    "tie_id": t.tie_id,
+                    "partner_id": t.partner_id,
+                    "ok": t.ok,
+                    "converged": t.converged,
+                    "limiting": t.limiting,
+                    "max_loading_percent": round(t.max_loading_percent, 1),
+                    "min_vm_pu": round(t.min_vm_pu, 4),
+                    "margin_kva": round(t.margin_kva, 1),
+                }
+                for t in self.ties
+            ],
+        }
+
+
+def n1_transfer(
+    model: GridModel, criteria: HostingCriteria, *, rules: Rules | None = None
+) -> list[FeederTransfer]:
+    """Check every feeder's transfer through each of its ties (one AC power flow per tie)."""
+    base = copy.deepcopy(model.net)
+    if not criteria.generation and len(base.sgen):
+        base.sgen["in_service"] = False
+    levels = bus_levels(base, rules)
+    lo = np.where(
+        levels == "mv", criteria.vm_min_pu, np.where(levels == "lv", criteria.lv_vm_min_pu, -np.inf)
+    )
+    hi = np.where(
+        levels == "mv", criteria.vm_max_pu, np.where(levels == "lv", criteria.lv_vm_max_pu, np.inf)
+    )
+    load_by_bus = base.load.groupby("bus")[["p_mw", "q_mvar"]].sum()
+    out: list[FeederTransfer] = []
+    for fd in model.feeders.values():
+        buses = [b for b in fd.buses if b in load_by_bus.index]
+        p = float(load_by_bus.loc[buses, "p_mw"].sum()) if buses else 0.0
+        q = float(load_by_bus.loc[buses, "q_mvar"].sum()) if buses else 0.0
+        load_kva = math.hypot(p, q) * 1000.0
+        head = model.segments.get(fd.segment_ids[0]) if fd.segment_ids else None
+        head_seg = next(
+            (
+                model.segments[s]
+                for s in fd.segment_ids
+                if model.segments[s].parent_segment_id is None
+            ),
+            head,
+        )
+        results: list[TieTransfer] = []
+        for tie_id in fd.tie_ids:
+            tie = model.tie_switches[tie_id]
+            partner = tie.side_b if tie.side_a == fd.id else tie.side_a
+            results.append(
+                _try_tie(
+                    base,
+                    model,
+                    head_seg.lines if head_seg else (fd.head_line,),
+                    tie_id,
+                    partner,
+                    fd.id,
+                    criteria,
+                    lo,
+                    hi,
+                )
+            )
+        good = [t for t in results if t.ok]
+        best = max(good, key=lambda t: t.margin_kva) if good else None
+        out.append(
+            FeederTransfer(
+                feeder_id=fd.id,
+                name=fd.name,
+                wiring_mode=fd.wiring_mode,
+                load_kva=load_kva,
+                ties=tuple(results),
+                transferable=best is not None,
+                margin_kva=best.margin_kva
+                if best
+                else (max((t.margin_kva for t in results), default=-math.inf)),
+                best_tie_id=best.tie_id if best else None,
+            )
+        )
+    return out
+
+
+def _try_tie(
+    base: pp.pandapowerNet,
+    model: GridModel,
+    head_lines: tuple[int, ...],
+    tie_id: str,
+    partner: str | None,
+    feeder_id: str,
+    criteria: HostingCriteria,
+    lo: np.ndarray,
+    hi: np.ndarray,
+) -> TieTransfer:
+    net = copy.deepcopy(base)
+    net.line.loc[list(head_lines), "in_service"] = False
+    tie = model.tie_switches[tie_id]
+    if tie.switch is not None:
+        net.switch.loc[tie.switch, "closed"] = True
+    if tie.line is not None:
+        net.line.loc[tie.line, "in_service"] = True
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        warnings.simplefilter("ignore", MatrixRankWarning)
+        try:
+            pp.runpp(net)
+        except pp.LoadflowNotConverged:
+            return TieTransfer(
+                tie_id, partner, False, math.inf, math.nan, -math.inf, False, "nonconvergence"
+            )
+    # only the two feeders involved (and their substations) are judged
+    area = set(model.feeders[feeder_id].lines)
+    if partner and partner in model.feeders:
+        area |= set(model.feeders[partner].lines)
+    if tie.line is not None:
+        area.add(tie.line)
+    mv = set(model.mv_buses)
+    mv_line = net.line["from_bus"].isin(mv).to_numpy() & net.line["to_bus"].isin(mv).to_numpy()
+    rows = net.line.index.isin(list(area)) & net.line["in_service"].to_numpy(bool) & mv_line
+    loading = net.res_line["loading_percent"].to_numpy(float)
+    u_kv = net.bus["vn_kv"].reindex(net.line["from_bus"]).to_numpy(float)
+    rating = math.sqrt(3) * u_kv * net.line["max_i_ka"].to_numpy(float) * 1000.0
+    lim = criteria.line_loading_max_percent
+    margins = (lim - loading) / 100.0 * rating
+    margins = np.where(rows, margins, np.inf)
+    k = int(np.argmin(margins)) if rows.any() else -1
+    margin = float(margins[k]) if k >= 0 else math.inf
+    limiting = f"line:{net.line.index[k]}" if k >= 0 else "none"
+    bus_rows = net.bus.index.isin(
+        list(model.feeders[feeder_id].buses)
+        + (list(model.feeders[partner].buses) if partner and partner in model.feeders else [])
+    )
+    vm = net.res_bus["vm_pu"].to_numpy(float)
+    v_ok = bool(np.all((vm[bus_rows] >= lo[bus_rows]) & (vm[bus_rows] <= hi[bus_rows])))
+    min_vm = float(np.nanmin(vm[bus_rows])) if bus_rows.any() else math.nan
+    max_loading = float(np.nanmax(loading[rows])) if rows.any() else 0.0
+    mains = [
+        model.main_transformers[m].trafo
+        for m in (
+            model.bus_sections[model.feeders[partner].bus_section_id].main_transformer_ids
+            if partner and partner in model.feeders
+            else ()
+        )
+    ]
+    trafo_ok = bool(
+        (
+            net.res_trafo.loc[mains, "loading_percent"].fillna(0)
+            <= criteria.trafo_loading_max_percent
+        ).all()
+    )
+    ok = margin >= 0 and v_ok and trafo_ok
+    if not v_ok:
+        limiting = "vm"
+    return TieTransfer(tie_id, partner, True, max_loading, min_vm, margin, ok, limiting)
