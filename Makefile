@@ -29,13 +29,15 @@ test: $(STAMP)
 	$(BIN)/pytest -q
 
 bench: $(STAMP)
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[test,bench]'
 	$(BIN)/python bench/bench_grid_models.py
+	$(BIN)/python -W ignore bench/bench_capacity.py
 
 # Refresh the constraints (lock) file from a clean environment.
 lock:
 	rm -rf .lockenv && $(PYTHON) -m venv .lockenv
 	.lockenv/bin/pip install --quiet --upgrade pip
-	.lockenv/bin/pip install --quiet -e '.[test]'
+	.lockenv/bin/pip install --quiet -e '.[test,bench]'
 	.lockenv/bin/pip freeze --exclude-editable | grep -v '^-e' > constraints.txt
 	rm -rf .lockenv
 

@@ -6,6 +6,7 @@ MV level (0.90–1.07 on LV), cos φ 0.95 lagging, generation off.
     python bench/bench_capacity.py speed       # 1-MV-urban: fast vs reference, all MV buses
     python bench/bench_capacity.py agreement   # every MV bus of five networks
     python bench/bench_capacity.py mvlv        # all MV and LV buses of 1-MVLV-urban-all-0-sw
+    python bench/bench_capacity.py province    # rule-based capacity of the generated province
 
 Ratios are measured in the same run (the machine is shared and noisy).
 """
@@ -13,10 +14,14 @@ Ratios are measured in the same run (the machine is shared and noisy).
 from __future__ import annotations
 
 import argparse
+import sys
 import time
+from pathlib import Path
 
 from capacity import BusCapacity, HostingCriteria, fast_hosting, reference_hosting
 from grid_models import load_network
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # bench/_pgm_peer.py
 
 CRITERIA = HostingCriteria(
     line_loading_max_percent=100,
@@ -69,6 +74,40 @@ def speed() -> None:
     print(f"  pandapower bisection   {t2 - t1:8.3f} s")
     print(f"  speed-up               {(t2 - t1) / (t1 - t0):8.0f} ×  (target ≥ 300 ×)")
     print(f"  outside tolerance: {bad}; worst |Δ|/tol {worst:.3f} at {where}")
+    peer(net, ref, t2 - t1)
+
+
+def peer(net: object, ref: list[BusCapacity], ref_s: float) -> None:
+    """power-grid-model batch bisection (bench extra), as-is and with taps at neutral."""
+    import copy
+
+    try:
+        from _pgm_peer import pgm_hosting
+    except ImportError as exc:
+        print(f"  power-grid-model peer skipped ({exc}); `pip install -e .[bench]`")
+        return
+    buses = [c.bus for c in ref]
+    t0 = time.perf_counter()
+    got = pgm_hosting(copy.deepcopy(net), CRITERIA, buses)
+    t1 = time.perf_counter()
+    as_is = [BusCapacity(b, p, "?", "mv", "pgm") for b, p in got.items()]
+    bad, worst, where = compare(as_is, ref)
+    print(
+        f"  power-grid-model batch {t1 - t0:8.3f} s ({ref_s / (t1 - t0):.0f} × the "
+        f"reference); outside tolerance: {bad}, worst |Δ|/tol {worst:.1f} at {where}"
+    )
+    neutral = copy.deepcopy(net)
+    neutral.trafo["tap_pos"] = neutral.trafo["tap_neutral"]
+    got = pgm_hosting(copy.deepcopy(neutral), CRITERIA, buses)
+    sample = buses[::10]
+    ref_n = reference_hosting(neutral, CRITERIA, sample, warm_start=True)
+    as_n = [BusCapacity(b, got[b], "?", "mv", "pgm") for b in sample]
+    bad, worst, where = compare(as_n, ref_n)
+    print(
+        f"  … with transformer taps at neutral (the power-grid-model-io conversion reads "
+        f"off-neutral taps differently): outside tolerance {bad} of {len(sample)} sampled, "
+        f"worst |Δ|/tol {worst:.2f}"
+    )
 
 
 def agreement() -> None:
@@ -105,12 +144,28 @@ def mvlv() -> None:
     )
 
 
+def province() -> None:
+    from capacity import rule_capacity
+    from grid_models import PRESETS, generate_network, model_from_net
+
+    t0 = time.perf_counter()
+    model = model_from_net(generate_network(PRESETS["province"]))
+    t1 = time.perf_counter()
+    rc = rule_capacity(model)
+    t2 = time.perf_counter()
+    print(
+        f"province: {len(model.substations)} substations, {len(model.net.bus)} buses, "
+        f"{len(rc.elements)} elements and connection points; model {t1 - t0:.1f} s, "
+        f"rule-based capacity {t2 - t1:.1f} s (target ≤ 60 s)"
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("parts", nargs="*", default=["speed", "mvlv", "agreement"])
+    parser.add_argument("parts", nargs="*", default=["speed", "mvlv", "province", "agreement"])
     args = parser.parse_args()
     for part in args.parts:
-        {"speed": speed, "agreement": agreement, "mvlv": mvlv}[part]()
+        {"speed": speed, "agreement": agreement, "mvlv": mvlv, "province": province}[part]()
 
 
 if __name__ == "__main__":
