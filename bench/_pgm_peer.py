@@ -13,8 +13,8 @@ from __future__ import annotations
 import math
 
 import numpy as np
-import pandas as pd
 import pandapower as pp
+import pandas as pd
 from power_grid_model import ComponentType, DatasetType, PowerGridModel, initialize_array
 from power_grid_model_io.converters import PandaPowerConverter
 
