@@ -190,6 +190,7 @@ def _try_tie(
         + (list(model.feeders[partner].buses) if partner and partner in model.feeders else [])
     )
     vm = net.res_bus["vm_pu"].to_numpy(float)
+    bus_rows &= np.isfinite(vm)  # the failed section itself is dead
     v_ok = bool(np.all((vm[bus_rows] >= lo[bus_rows]) & (vm[bus_rows] <= hi[bus_rows])))
     min_vm = float(np.nanmin(vm[bus_rows])) if bus_rows.any() else math.nan
     max_loading = float(np.nanmax(loading[rows])) if rows.any() else 0.0
