@@ -42,7 +42,9 @@ NETWORKS = [
 ]
 
 
-def compare(fast: list[BusCapacity], ref: list[BusCapacity]) -> tuple[int, float, str]:
+def compare(
+    fast: list[BusCapacity], ref: list[BusCapacity], label: str = "fast"
+) -> tuple[int, float, str]:
     """(buses outside max(1 %, 10 kW), worst |Δ|/tolerance, the worst bus described)."""
     by_bus = {c.bus: c for c in fast}
     bad, worst, where = 0, 0.0, "-"
@@ -90,8 +92,8 @@ def peer(net: object, ref: list[BusCapacity], ref_s: float) -> None:
     t0 = time.perf_counter()
     got = pgm_hosting(copy.deepcopy(net), CRITERIA, buses)
     t1 = time.perf_counter()
-    as_is = [BusCapacity(b, p, "?", "mv", "pgm") for b, p in got.items()]
-    bad, worst, where = compare(as_is, ref)
+    as_is = [BusCapacity(b, p, "-", "mv", "pgm") for b, p in got.items()]
+    bad, worst, where = compare(as_is, ref, "power-grid-model")
     print(
         f"  power-grid-model batch {t1 - t0:8.3f} s ({ref_s / (t1 - t0):.0f} × the "
         f"reference); outside tolerance: {bad}, worst |Δ|/tol {worst:.1f} at {where}"
@@ -101,8 +103,8 @@ def peer(net: object, ref: list[BusCapacity], ref_s: float) -> None:
     got = pgm_hosting(copy.deepcopy(neutral), CRITERIA, buses)
     sample = buses[::10]
     ref_n = reference_hosting(neutral, CRITERIA, sample, warm_start=True)
-    as_n = [BusCapacity(b, got[b], "?", "mv", "pgm") for b in sample]
-    bad, worst, where = compare(as_n, ref_n)
+    as_n = [BusCapacity(b, got[b], "-", "mv", "pgm") for b in sample]
+    bad, worst, where = compare(as_n, ref_n, "power-grid-model")
     print(
         f"  … with transformer taps at neutral (the power-grid-model-io conversion reads "
         f"off-neutral taps differently): outside tolerance {bad} of {len(sample)} sampled, "
