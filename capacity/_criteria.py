@@ -14,7 +14,8 @@ class HostingCriteria:
     """Limits for the AC power-flow capacity search; defaults come from the rules file.
 
     ``vm_min_pu``/``vm_max_pu`` bound every bus of the MV level (1 kV < vn < 30 kV by the
-    rules file), ``lv_vm_min_pu``/``lv_vm_max_pu`` every LV bus (≤ 1 kV). The added load is
+    rules file), ``lv_vm_min_pu``/``lv_vm_max_pu`` every LV bus (≤ 1 kV) when the candidate
+    bus is itself on the LV level. The added load is
     ``p_mw`` at ``power_factor`` lagging; ``generation`` False takes static generators out
     of service (the worst case for load).
     """

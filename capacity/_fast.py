@@ -275,7 +275,7 @@ class _PathModel:
         vf_t = v[fb] / tau
         i_ser = ys * (vf_t - v[tb])
         with np.errstate(divide="ignore", invalid="ignore"):
-            loss_ser = np.where(np.abs(ys) > 1e-9, np.abs(i_ser) ** 2 / np.conj(ys), 0)
+            loss_ser = np.where(np.abs(ys) > 1e-9, np.abs(i_ser) ** 2 / ys, 0)
         loss_sh = np.conj(sh_f) * np.abs(vf_t) ** 2 + np.conj(sh_t) * np.abs(v[tb]) ** 2
         sub_ser = np.zeros(nb, complex)
         sub_sh = np.zeros(nb, complex)

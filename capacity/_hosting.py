@@ -2,7 +2,8 @@
 
 The capacity of a bus is the largest load added there (``p_mw`` at the criteria's power
 factor, lagging) for which pandapower's AC power flow keeps every line and transformer at
-or below its loading limit and every MV (and LV) bus voltage in band. The reference
+or below its loading limit and every bus voltage of the candidate's level and above in
+band (MV candidates: the MV band; LV candidates: MV and LV bands). The reference
 engine finds it by bisection with one full pandapower power flow per step; it is slow and
 plainly right, and the fast engine is tested against it.
 """
@@ -132,10 +133,13 @@ def base_limits(net: pp.pandapowerNet, criteria: HostingCriteria, levels: np.nda
     return Limits(line_lim, trafo_lim, lo, hi, tuple(relaxed))
 
 
-def worst_violation(net: pp.pandapowerNet, limits: Limits) -> tuple[float, str]:
+def worst_violation(
+    net: pp.pandapowerNet, limits: Limits, levels: np.ndarray | None = None, check_lv: bool = True
+) -> tuple[float, str]:
     """The largest violation in the solved net and its element; (≤ 0, "none") if all hold.
 
     Loading violations are relative (loading/limit − 1); voltage violations in pu.
+    ``check_lv`` False leaves LV bus voltages out (an MV candidate is judged on the MV band).
     """
     worst, name = 0.0, "none"
     candidates: list[tuple[np.ndarray, Sequence[object], str]] = []
@@ -153,6 +157,8 @@ def worst_violation(net: pp.pandapowerNet, limits: Limits) -> tuple[float, str]:
     with np.errstate(invalid="ignore"):
         viol = np.fmax(limits.vm_min - vm, vm - limits.vm_max)
     viol = np.where(np.isnan(vm), -np.inf, viol)
+    if not check_lv and levels is not None:
+        viol = np.where(levels == "lv", -np.inf, viol)
     candidates.append((viol, list(net.bus.index), "vm"))
     for values, ids, kind in candidates:
         if not len(values):
@@ -170,6 +176,8 @@ def _check(
     load_idx: int,
     p_mw: float,
     init: str = "auto",
+    levels: np.ndarray | None = None,
+    check_lv: bool = True,
 ) -> tuple[bool, str]:
     net.load.at[load_idx, "p_mw"] = p_mw
     net.load.at[load_idx, "q_mvar"] = p_mw * criteria.q_per_p
@@ -187,7 +195,7 @@ def _check(
                 pp.runpp(net, init="auto")
             except pp.LoadflowNotConverged:
                 return False, f"vm:{int(net.load.at[load_idx, 'bus'])}"
-    worst, name = worst_violation(net, limits)
+    worst, name = worst_violation(net, limits, levels, check_lv)
     return worst <= 1e-9, name
 
 
@@ -224,20 +232,23 @@ def reference_hosting(
             out.append(BusCapacity(bus, 0.0, "island", level_of[bus], "powerflow"))
             continue
         work.load.at[load_idx, "bus"] = bus
-        ok0, name0 = _check(work, criteria, limits, load_idx, 0.0, init)
+        lv = level_of[bus] == "lv"
+        ok0, name0 = _check(work, criteria, limits, load_idx, 0.0, init, levels, lv)
         if not ok0:
             out.append(BusCapacity(bus, 0.0, name0, level_of[bus], "powerflow"))
             continue
-        ok_cap, _ = _check(work, criteria, limits, load_idx, criteria.search_cap_mw, init)
+        ok_cap, _ = _check(
+            work, criteria, limits, load_idx, criteria.search_cap_mw, init, levels, lv
+        )
         if ok_cap:
             out.append(BusCapacity(bus, criteria.search_cap_mw, "none", level_of[bus], "powerflow"))
             continue
         lo, hi = 0.0, criteria.search_cap_mw
         while hi - lo > criteria.resolution_mw:
             mid = 0.5 * (lo + hi)
-            ok, _ = _check(work, criteria, limits, load_idx, mid, init)
+            ok, _ = _check(work, criteria, limits, load_idx, mid, init, levels, lv)
             lo, hi = (mid, hi) if ok else (lo, mid)
-        _, limiting = _check(work, criteria, limits, load_idx, hi, init)
+        _, limiting = _check(work, criteria, limits, load_idx, hi, init, levels, lv)
         out.append(BusCapacity(bus, lo, limiting, level_of[bus], "powerflow"))
     return out
 

@@ -28,6 +28,7 @@ def _solve_path(
     vb,
     p_add,
     q_add,
+    ik,
     v0,
     ys,
     sh_f,
@@ -67,7 +68,7 @@ def _solve_path(
                 return False
             ratio = abs(vd) / vb[i]
             s = s_off[i] + s_ser[i] / (ratio * ratio) + s_sh[i] * ratio * ratio
-            if i == n - 1:
+            if i == ik:
                 s += s_last
             j_del = (s / vd).conjugate() + j_up  # delivered into node i by branch i
             vu = v_out[i - 1]
@@ -148,8 +149,15 @@ def _margin(
     vmax,
     agg_f,
     agg_i,
+    ik,
 ):
-    """Worst violation (> 0 violates) and (kind, id) of the element that has it."""
+    """Worst violation (> 0 violates) and (kind, id) of the element that has it.
+
+    Voltages are checked on the candidate's level and above: an MV candidate is judged on
+    the MV band (LV voltages are set by distribution-transformer taps, not by MV
+    capacity); an LV candidate on both.
+    """
+    check_levels = 2 if bus_level[nodes[ik]] == 2 else 1
     worst = -1e300
     kind = KIND_NONE
     ident = -1
@@ -179,7 +187,7 @@ def _margin(
         if la >= 0 and lv * r - 1.0 > worst:
             worst, kind, ident = lv * r - 1.0, KIND_BRANCH, la
         dvm = vm - vm_base[node]
-        for lvl2 in (1, 2):
+        for lvl2 in range(1, check_levels + 1):
             lo, lo_a = _best_excluding(agg_f, agg_i, lvl2, node, c, False)
             if lo_a >= 0:
                 # Constant-power loads draw more current as their voltage falls: the drop d
@@ -235,6 +243,7 @@ def _evaluate(
     vmax,
     agg_f,
     agg_i,
+    ik,
 ):
     ok = _solve_path(
         nodes,
@@ -246,6 +255,7 @@ def _evaluate(
         vb,
         p,
         p * q_per_p,
+        ik,
         v0,
         ys,
         sh_f,
@@ -283,6 +293,7 @@ def _evaluate(
         vmax,
         agg_f,
         agg_i,
+        ik,
     )
 
 
@@ -334,11 +345,18 @@ def hosting_kernel(
     """
     for ci in range(len(cands)):
         k = cands[ci]
-        n = depth[k] + 1
+        # The chain runs from the slack to the candidate and on to the lowest-voltage bus
+        # below it (of the candidate's level), so the bus that usually binds is solved
+        # exactly rather than estimated from its base-case drop.
+        lvl = 2 if bus_level[k] == 2 else 1
+        low, low_arg = _best_excluding(agg_f, agg_i, lvl, k, -1, False)
+        end = low_arg if low_arg >= 0 and depth[low_arg] > depth[k] else k
+        ik = depth[k]
+        n = depth[end] + 1
         nodes = np.empty(n, np.int64)
         branches = np.full(n, -1, np.int64)
         up_is_from = np.zeros(n, np.bool_)
-        x = k
+        x = end
         for i in range(n - 1, -1, -1):
             nodes[i] = x
             if i > 0:
@@ -400,6 +418,7 @@ def hosting_kernel(
             vmax,
             agg_f,
             agg_i,
+            ik,
         )
         if w0 > 1e-9:
             out_p[ci], out_kind[ci], out_id[ci] = 0.0, k0, i0
@@ -440,6 +459,7 @@ def hosting_kernel(
             vmax,
             agg_f,
             agg_i,
+            ik,
         )
         if wc <= 1e-9:
             out_p[ci], out_kind[ci], out_id[ci] = cap, KIND_NONE, -1
@@ -486,6 +506,7 @@ def hosting_kernel(
                 vmax,
                 agg_f,
                 agg_i,
+                ik,
             )
             if wm <= 1e-9:
                 lo = mid
