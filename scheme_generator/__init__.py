@@ -1,3 +1,24 @@
-"""scheme_generator (to come)."""
+"""Supply schemes (供电方案): the seed's rules applied to an application.
 
-__all__: list[str] = []
+This first part is the policy: :func:`parse_application` validates an application,
+:func:`decide` applies the rules of the Anyang notice (customer class, small-micro test,
+voltage, sources, steps, inspections, investment boundary, materials, archive, outage
+plan, fees, time limit), and :class:`WorkCalendar` counts Chinese working days.
+"""
+
+from scheme_generator._application import Application, parse_application
+from scheme_generator._calendar import WorkCalendar, calendar_from_rules
+from scheme_generator._errors import FieldProblem, InvalidApplicationError, SchemeError
+from scheme_generator._policy import PolicyDecision, decide
+
+__all__ = [
+    "Application",
+    "FieldProblem",
+    "InvalidApplicationError",
+    "PolicyDecision",
+    "SchemeError",
+    "WorkCalendar",
+    "calendar_from_rules",
+    "decide",
+    "parse_application",
+]

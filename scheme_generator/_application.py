@@ -1,0 +1,251 @@
+"""A connection application (用电申请) as the domain sees it, and its validation."""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, fields
+from typing import Any, Literal
+
+from scheme_generator._errors import FieldProblem, InvalidApplicationError
+
+CustomerType = Literal["resident", "non_resident"]
+Business = Literal["new", "capacity_increase"]
+Category = Literal["general", "ev_charging", "irrigation_well", "base_station_5g", "temporary"]
+Industry = Literal[
+    "industrial",
+    "commercial",
+    "residential",
+    "non_resident_lighting",
+    "agriculture",
+    "telecom_base_station",
+    "petrol_station",
+    "public_service",
+]
+Ownership = Literal["private", "state_owned_subsidiary", "chain_branch", "collective", "individual"]
+ImportantLevel = Literal["special", "first", "second", "temporary"]
+Objective = Literal["cheapest", "nearest"]
+
+_CHOICES: dict[str, tuple[str, ...]] = {
+    "customer_type": ("resident", "non_resident"),
+    "business": ("new", "capacity_increase"),
+    "category": ("general", "ev_charging", "irrigation_well", "base_station_5g", "temporary"),
+    "industry": (
+        "industrial",
+        "commercial",
+        "residential",
+        "non_resident_lighting",
+        "agriculture",
+        "telecom_base_station",
+        "petrol_station",
+        "public_service",
+    ),
+    "ownership": ("private", "state_owned_subsidiary", "chain_branch", "collective", "individual"),
+    "important_user_level": ("special", "first", "second", "temporary"),
+    "objective": ("cheapest", "nearest"),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Application:
+    """The fields of ``POST /api/v1/applications`` (contract), validated.
+
+    ``via_agent`` (委托代理人办理) and ``subject_proof_only`` (容缺: only the subject proof at
+    the counter) are gridcap's additions for the materials rules of annex 1.
+    """
+
+    customer_name: str
+    customer_type: CustomerType
+    business: Business
+    category: Category
+    industry: Industry
+    ownership: Ownership
+    lon_deg: float
+    lat_deg: float
+    capacity_kva: float
+    application_date: dt.date
+    phases: int = 3
+    important_user_level: ImportantLevel | None = None
+    in_provincial_park: bool | None = None
+    electrification_share: float = 0.0
+    proactive: bool = False
+    batch: bool = False
+    requests_hv: bool = False
+    external_works: bool = True
+    asset_handover: bool = False
+    land_right_date: dt.date | None = None
+    in_urban_planning_area: bool | None = None
+    address_matches_licence: bool = False
+    objective: Objective = "cheapest"
+    via_agent: bool = False
+    subject_proof_only: bool = False
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for f in fields(self):
+            value = getattr(self, f.name)
+            out[f.name] = value.isoformat() if isinstance(value, dt.date) else value
+        return out
+
+
+_DEFAULTS: dict[str, Any] = {
+    "category": "general",
+    "industry": "commercial",
+    "ownership": "private",
+    "phases": 3,
+    "important_user_level": None,
+    "in_provincial_park": None,
+    "electrification_share": 0.0,
+    "proactive": False,
+    "batch": False,
+    "requests_hv": False,
+    "external_works": True,
+    "asset_handover": False,
+    "land_right_date": None,
+    "in_urban_planning_area": None,
+    "address_matches_licence": False,
+    "objective": "cheapest",
+    "via_agent": False,
+    "subject_proof_only": False,
+}
+_REQUIRED = (
+    "customer_name",
+    "customer_type",
+    "business",
+    "location",
+    "capacity_kva",
+    "application_date",
+)
+_BOOLS = (
+    "proactive",
+    "batch",
+    "requests_hv",
+    "external_works",
+    "asset_handover",
+    "address_matches_licence",
+    "via_agent",
+    "subject_proof_only",
+)
+_OPTIONAL_BOOLS = ("in_provincial_park", "in_urban_planning_area")
+
+
+def parse_application(raw: Mapping[str, Any]) -> Application:
+    """Validate a plain mapping (JSON) into an :class:`Application`.
+
+    Every problem is collected; :class:`InvalidApplicationError` lists each field and why.
+    """
+    problems: list[FieldProblem] = []
+
+    def bad(field: str, reason: str) -> None:
+        problems.append(FieldProblem(field, reason))
+
+    if not isinstance(raw, Mapping):
+        raise InvalidApplicationError([FieldProblem("", "the application must be an object")])
+    data = {**_DEFAULTS, **raw}
+    for name in _REQUIRED:
+        if raw.get(name) is None:
+            bad(name, "is required")
+    known = set(_DEFAULTS) | set(_REQUIRED) | set(_CHOICES)
+    for name in raw:
+        if name not in known:
+            bad(name, "is not a field of an application")
+    for name, choices in _CHOICES.items():
+        value = data.get(name)
+        if value is None and name == "important_user_level":
+            continue
+        if value is not None and value not in choices:
+            bad(name, f"must be one of {', '.join(choices)}, not {value!r}")
+    cust_name: Any = data.get("customer_name")
+    if cust_name is not None and (not isinstance(cust_name, str) or not cust_name.strip()):
+        bad("customer_name", "must be a non-empty text")
+    cap: Any = data.get("capacity_kva")
+    if cap is not None and (not _number(cap) or not 0 < float(cap) <= 1_000_000):
+        bad("capacity_kva", "must be a number above 0 and at most 1 000 000 kVA")
+    share: Any = data.get("electrification_share")
+    if not _number(share) or not 0 <= float(share) <= 1:
+        bad("electrification_share", "must be a fraction between 0 and 1")
+    if data.get("phases") not in (1, 3):
+        bad("phases", "must be 1 or 3")
+    for b in _BOOLS:
+        if not isinstance(data.get(b), bool):
+            bad(b, "must be true or false")
+    for b in _OPTIONAL_BOOLS:
+        if data.get(b) is not None and not isinstance(data.get(b), bool):
+            bad(b, "must be true, false or null")
+    loc = data.get("location")
+    lon = lat = math.nan
+    if loc is not None:
+        if (
+            not isinstance(loc, Mapping)
+            or not _number(loc.get("lon"))
+            or not _number(loc.get("lat"))
+        ):
+            bad("location", 'must be {"lon": number, "lat": number}')
+        else:
+            lon, lat = float(loc["lon"]), float(loc["lat"])
+            if not -180 <= lon <= 180:
+                bad("location.lon", "must be between -180 and 180 degrees")
+            if not -90 <= lat <= 90:
+                bad("location.lat", "must be between -90 and 90 degrees")
+    app_date = _date(data.get("application_date"), "application_date", bad, required=True)
+    land = _date(data.get("land_right_date"), "land_right_date", bad, required=False)
+    if (
+        data.get("phases") == 1
+        and _number(cap)
+        and float(cap) > 10
+        and "phases" not in {p.field for p in problems}
+    ):
+        bad("phases", "single phase is only for 10 kW or less")
+    if problems:
+        raise InvalidApplicationError(problems)
+    assert app_date is not None
+    return Application(
+        customer_name=str(data["customer_name"]).strip(),
+        customer_type=data["customer_type"],
+        business=data["business"],
+        category=data["category"],
+        industry=data["industry"],
+        ownership=data["ownership"],
+        lon_deg=lon,
+        lat_deg=lat,
+        capacity_kva=float(cap),
+        application_date=app_date,
+        phases=int(data["phases"]),
+        important_user_level=data["important_user_level"],
+        in_provincial_park=data["in_provincial_park"],
+        electrification_share=float(data["electrification_share"]),
+        proactive=data["proactive"],
+        batch=data["batch"],
+        requests_hv=data["requests_hv"],
+        external_works=data["external_works"],
+        asset_handover=data["asset_handover"],
+        land_right_date=land,
+        in_urban_planning_area=data["in_urban_planning_area"],
+        address_matches_licence=data["address_matches_licence"],
+        objective=data["objective"],
+        via_agent=data["via_agent"],
+        subject_proof_only=data["subject_proof_only"],
+    )
+
+
+def _number(value: Any) -> bool:
+    return (
+        isinstance(value, int | float)
+        and not isinstance(value, bool)
+        and math.isfinite(float(value))
+    )
+
+
+def _date(value: Any, field: str, bad: Any, *, required: bool) -> dt.date | None:
+    if value is None:
+        return None
+    if isinstance(value, dt.date):
+        return value
+    if isinstance(value, str):
+        try:
+            return dt.date.fromisoformat(value)
+        except ValueError:
+            pass
+    bad(field, "must be a date written YYYY-MM-DD")
+    return None
