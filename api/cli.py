@@ -351,6 +351,51 @@ def capacity(
     _write(text, out)
 
 
+class SchemeFormat(StrEnum):
+    json = "json"
+    html = "html"
+
+
+@app.command("scheme")
+def scheme(
+    application: Annotated[Path, typer.Argument(help="application JSON file (contract)")],
+    network: Annotated[str, typer.Option(help="network spec")] = DEFAULT_NETWORK,
+    fmt: Annotated[SchemeFormat, typer.Option("--format")] = SchemeFormat.json,
+    out: Annotated[Path | None, typer.Option("--out", help="file to write")] = None,
+    option: Annotated[str | None, typer.Option(help="option for the reply sheet")] = None,
+) -> None:
+    """The supply scheme for an application (nothing stored or reserved)."""
+    from scheme_generator import (
+        InvalidApplicationError,
+        SchemeContext,
+        SchemeError,
+        generate_scheme,
+        parse_application,
+        render_reply_sheet,
+    )
+
+    try:
+        raw = json.loads(application.read_text("utf-8"))
+    except (OSError, ValueError) as exc:
+        typer.echo(f"error: {application}: not a readable JSON file ({exc})", err=True)
+        raise typer.Exit(code=2) from exc
+    model = _load(network)
+    try:
+        app_ = parse_application(raw)
+        result = generate_scheme(SchemeContext.build(model), app_)
+    except InvalidApplicationError as exc:
+        for p in exc.problems:
+            typer.echo(f"error: {p.field}: {p.reason}", err=True)
+        raise typer.Exit(code=2) from exc
+    except (SchemeError, CapacityError, GridModelError) as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(code=2) from exc
+    if fmt is SchemeFormat.html:
+        _write(render_reply_sheet(result, option), out)
+    else:
+        _write(json.dumps(result, ensure_ascii=False, indent=1), out)
+
+
 @app.command("serve")
 def serve(
     network: Annotated[str, typer.Option(help="network spec")] = DEFAULT_NETWORK,

@@ -17,7 +17,7 @@ from capacity._errors import (
     UnknownElementError,
 )
 from capacity._fast import fast_hosting
-from capacity._hosting import BusCapacity, bus_levels, reference_hosting
+from capacity._hosting import BusCapacity, base_case_voltages, bus_levels, reference_hosting
 from capacity._loads import LoadProfiles, load_profiles
 from capacity._publish import (
     PointCapacity,
@@ -54,6 +54,7 @@ __all__ = [
     "UnknownElementError",
     "ac_capacity",
     "ac_capacity_over_time",
+    "base_case_voltages",
     "bus_levels",
     "capacity_rows",
     "connection_point_capacity",

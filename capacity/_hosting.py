@@ -253,6 +253,13 @@ def reference_hosting(
     return out
 
 
+def base_case_voltages(net: pp.pandapowerNet, criteria: HostingCriteria) -> dict[int, float]:
+    """Bus voltages (pu) of the base case, as the capacity search sees it."""
+    work = prepare_net(net, criteria)
+    vm = work.res_bus["vm_pu"]
+    return {int(b): float(v) for b, v in vm.items() if np.isfinite(v)}
+
+
 def _check_ratings(net: pp.pandapowerNet) -> None:
     bad: list[str] = []
     for table, col in (("line", "max_i_ka"), ("trafo", "sn_mva")):

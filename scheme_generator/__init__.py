@@ -8,11 +8,23 @@ plan, fees, time limit), and :class:`WorkCalendar` counts Chinese working days.
 
 from scheme_generator._application import Application, parse_application
 from scheme_generator._calendar import WorkCalendar, calendar_from_rules
+from scheme_generator._candidates import Candidate, SchemeContext, find_candidates
 from scheme_generator._errors import FieldProblem, InvalidApplicationError, SchemeError
 from scheme_generator._policy import PolicyDecision, decide
+from scheme_generator._reply_sheet import render_reply_sheet
+from scheme_generator._scheme import generate_scheme
+from scheme_generator._solver import Choice, CpSatSolver, SourceRule, SourceSolver
 
 __all__ = [
     "Application",
+    "Candidate",
+    "Choice",
+    "CpSatSolver",
+    "SchemeContext",
+    "SourceRule",
+    "SourceSolver",
+    "find_candidates",
+    "generate_scheme",
     "FieldProblem",
     "InvalidApplicationError",
     "PolicyDecision",
@@ -21,4 +33,5 @@ __all__ = [
     "calendar_from_rules",
     "decide",
     "parse_application",
+    "render_reply_sheet",
 ]

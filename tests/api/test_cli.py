@@ -184,3 +184,54 @@ def test_capacity_bad_criteria_is_a_clear_error():
         ],
     )
     assert result.exit_code == 2 and "--level bus" in result.output
+
+
+def test_scheme_command_json_and_html(tmp_path):
+    result = runner.invoke(app, ["scheme", "examples/application.json"])
+    assert result.exit_code == 0, result.output
+    scheme = json.loads(result.stdout)
+    for key in (
+        "classification",
+        "supply_voltage_kv",
+        "phases",
+        "dedicated_line",
+        "steps",
+        "inspections",
+        "time_limit_workdays",
+        "due_date",
+        "investment_boundary",
+        "materials",
+        "archive",
+        "fees",
+        "outage_plan",
+        "constrained",
+        "options",
+        "recommended_option_id",
+        "transition_plan",
+    ):
+        assert key in scheme, key
+    out = tmp_path / "sheet.html"
+    result = runner.invoke(
+        app, ["scheme", "examples/application.json", "--format", "html", "--out", str(out)]
+    )
+    assert result.exit_code == 0 and "供电方案答复单" in out.read_text("utf-8")
+
+
+def test_scheme_command_names_bad_fields(tmp_path):
+    bad = tmp_path / "bad.json"
+    bad.write_text(
+        json.dumps(
+            {
+                "customer_name": "x",
+                "customer_type": "resident",
+                "business": "new",
+                "capacity_kva": -1,
+                "location": {"lon": 114.3, "lat": 36.1},
+                "application_date": "2026-03-02",
+            }
+        ),
+        "utf-8",
+    )
+    result = runner.invoke(app, ["scheme", str(bad)])
+    assert result.exit_code == 2 and "capacity_kva" in result.output
+    assert "Traceback" not in result.output

@@ -1,0 +1,189 @@
+"""The printable scheme reply sheet (供电方案答复单), in Chinese, from the scheme JSON."""
+
+from __future__ import annotations
+
+from html import escape
+from typing import Any
+
+STEP = {
+    "application": "用电申请",
+    "scheme_reply": "供电方案答复",
+    "external_works": "客户外部工程实施",
+    "metering_connection": "装表接电",
+}
+INSPECTION = {
+    "design_review": "设计审查",
+    "midway_inspection": "中间检查",
+    "completion_inspection": "竣工检验",
+}
+MATERIAL = {
+    "identity_proof": "身份证明",
+    "subject_proof": "主体证明（营业执照等）",
+    "property_proof": "产权证明",
+    "government_approval": "政府部门批复、核准或备案文件",
+    "address_list": "报装地址列表（加盖运营商公章）",
+    "authorisation_letter": "授权委托书",
+    "agent_identity_proof": "经办人有效身份证明",
+}
+CLASS = {
+    "lv_resident": "低压居民",
+    "lv_non_resident": "低压非居民",
+    "lv_small_micro": "低压小微企业",
+    "hv_ordinary": "高压普通客户",
+    "hv_important": "高压重要客户",
+}
+BOUNDARY = {
+    "red_line": "投资至客户规划红线",
+    "connection_point": "投资至公共电网接入点",
+    "meter_box": "投资至表箱（含表箱）",
+}
+OUTAGE = {
+    "monthly": "月度停（送）电计划",
+    "biweekly": "双周停（送）电计划",
+    "weekly": "单周停（送）电计划",
+    "daily": "日停（送）电计划",
+    "live_work": "带电作业，即报即接",
+}
+LINE = {"cable": "电缆", "overhead": "架空线"}
+KIND = {
+    "substation_bay": "变电站间隔",
+    "ring_main_unit": "环网柜",
+    "pole": "杆塔",
+    "switching_station": "开关站",
+    "lv_branch_box": "低压分支箱",
+}
+MEASURE = {
+    "partial_connection": "先行部分接入",
+    "temporary_source": "临时电源",
+    "load_transfer": "负荷转供",
+    "staged": "分期送电",
+    "upgrade": "电网改造",
+}
+PROJECT = {
+    "reconductor": "线路改造（换线）",
+    "new_feeder": "新出10千伏线路",
+    "transformer_replacement": "变压器增容更换",
+}
+FUNDING = {
+    "annual_investment_plan": "年度投资计划",
+    "decision_then_plan": "决策后纳入投资计划",
+    "project_package": "10千伏项目包",
+    "annual_cost_plan": "年度成本计划",
+}
+PAYER = {"utility": "供电公司", "customer": "客户", "government": "政府"}
+
+
+def _e(value: Any) -> str:
+    return escape(str(value)) if value is not None else "—"
+
+
+def render_reply_sheet(scheme: dict[str, Any], option_id: str | None = None) -> str:
+    """A self-contained, printable HTML page (no external scripts, fonts or images)."""
+    cust = scheme["customer"]
+    opt_id = option_id or scheme["recommended_option_id"]
+    options = [o for o in scheme["options"] if o["option_id"] == opt_id] or scheme["options"]
+    rows: list[str] = []
+
+    def row(label: str, value: str) -> None:
+        rows.append(f"<tr><th>{escape(label)}</th><td>{value}</td></tr>")
+
+    row("客户名称", _e(cust["name"]))
+    row("申请容量", f"{cust['capacity_kva']:g} kVA")
+    row("受理日期", _e(cust["application_date"]))
+    row(
+        "客户类别",
+        _e(CLASS.get(scheme["classification"]["customer_class"]))
+        + ("（小微企业）" if scheme["classification"]["small_micro"] else ""),
+    )
+    volt = scheme["supply_voltage_kv"]
+    volt_text = f"{volt * 1000:g} V" if volt < 1 else f"{volt:g} kV"
+    row("供电电压", f"{volt_text}，{scheme['phases']}相")
+    row(
+        "电源数量",
+        f"{scheme['sources_required']} 路" + ("（专线接入）" if scheme["dedicated_line"] else ""),
+    )
+    row("投资界面", _e(BOUNDARY.get(scheme["investment_boundary"])))
+    row("产权分界点", _e(scheme["demarcation_point"]))
+    row("计量点", "产权分界点处")
+    row("办电环节", "、".join(STEP[s] for s in scheme["steps"]))
+    row("查验环节", "、".join(INSPECTION[s] for s in scheme["inspections"]) or "无")
+    row("停（送）电安排", _e(OUTAGE.get(scheme["outage_plan"])))
+    row(
+        "申请资料",
+        "、".join(MATERIAL.get(m, m) for m in scheme["materials"])
+        + (
+            "；容缺后补：" + "、".join(MATERIAL.get(m, m) for m in scheme["deferred_materials"])
+            if scheme.get("deferred_materials")
+            else ""
+        ),
+    )
+    row("收费", "仅收取政府核定的高可靠性供电费" if scheme["fees"] else "不收取任何办电服务费")
+    row("方案有效期", f"{scheme['validity_months']} 个月")
+
+    option_html = []
+    for o in options:
+        src_rows = "".join(
+            f"<tr><td>{'主供' if s['role'] == 'main' else '备用'}</td>"
+            f"<td>{_e(s['connection_point_name'])}（{_e(KIND.get(s['connection_point_kind']))}）</td>"
+            f"<td>{_e(s['feeder_id'])}</td><td>{_e(LINE.get(s['line_type']))}</td>"
+            f"<td>{s['length_m']:.0f} m</td><td>{s['openable_kva_before']:.0f} kVA</td></tr>"
+            for s in o["sources"]
+        )
+        cost = o["cost_cny"]
+        option_html.append(
+            f"<h3>方案 {escape(o['option_id'])}</h3>"
+            "<table><tr><th>电源</th><th>接入点</th><th>线路</th><th>线路型式</th>"
+            f"<th>长度</th><th>可开放容量</th></tr>{src_rows}</table>"
+            f"<p>费用：供电公司 {cost['utility']:,.0f} 元；客户 {cost['customer']:,.0f} 元；"
+            f"政府 {cost['government']:,.0f} 元；合计 {cost['total']:,.0f} 元。"
+            f"{'需配套电网工程。' if o['supporting_project'] else ''}</p>"
+            f"<p>办电时限：{o['time_limit_workdays']} 个工作日，完成日期不晚于 "
+            f"{escape(o['due_date'])}。</p>"
+        )
+    plan_html = ""
+    plan = scheme.get("transition_plan")
+    if plan:
+        items = "".join(
+            f"<li>{escape(MEASURE.get(m['kind'], m['kind']))}"
+            f"{'：' + str(m.get('capacity_kva')) + ' kVA' if m.get('capacity_kva') else ''}"
+            "</li>"
+            for m in plan["measures"]
+        )
+        projects = "".join(
+            f"<tr><td>{escape(PROJECT.get(p['kind'], p['kind']))}</td>"
+            f"<td>{p['cost_cny']:,.0f} 元</td><td>{p['duration_workdays']} 个工作日</td>"
+            f"<td>{escape(FUNDING.get(p['funding_channel'], p['funding_channel']))}</td></tr>"
+            for p in plan["upgrade_projects"]
+        )
+        plan_html = (
+            "<h2>过渡方案（先接入、后改造）</h2>"
+            f"<p>近期可供容量：{plan['interim_capacity_kva']:,.0f} kVA。</p><ul>{items}</ul>"
+            "<table><tr><th>配套改造项目</th><th>投资</th><th>工期</th><th>资金渠道</th></tr>"
+            f"{projects}</table>"
+            f"<p>受限客户清单报送期限：{escape(plan['restricted_report_due'])}。</p>"
+        )
+    notes = "".join(
+        f"<li>{escape(n)}</li>" for n in scheme.get("notes", []) + scheme.get("warnings", [])
+    )
+    return f"""<!DOCTYPE html>
+<html lang="zh-CN"><head><meta charset="utf-8"><title>供电方案答复单</title>
+<style>
+body {{ font-family: "Noto Sans CJK SC", "Source Han Sans SC", "SimSun", sans-serif;
+       margin: 2em auto; max-width: 52em; color: #111; }}
+h1 {{ text-align: center; letter-spacing: .3em; }}
+table {{ border-collapse: collapse; width: 100%; margin: .6em 0; }}
+th, td {{ border: 1px solid #444; padding: .35em .5em; text-align: left; vertical-align: top; }}
+th {{ background: #f1f1f1; width: 9em; }}
+.foot {{ margin-top: 2em; display: flex; justify-content: space-between; }}
+@media print {{ body {{ margin: 0; }} }}
+</style></head><body>
+<h1>供电方案答复单</h1>
+<p>电网：{_e(scheme["network"]["id"])}（版本 {_e(scheme["network"]["version"])}），
+规则版本 {_e(scheme["rules_version"])}</p>
+<table>{"".join(rows)}</table>
+<h2>接入方案</h2>{"".join(option_html)}
+{plan_html}
+{"<h2>说明</h2><ul>" + notes + "</ul>" if notes else ""}
+<div class="foot"><span>供电单位（盖章）：</span><span>客户签收：</span></div>
+</body></html>
+"""

@@ -1,0 +1,132 @@
+"""Schemes on the embedded Anyang network: promises stay within capacity, sources differ."""
+
+from __future__ import annotations
+
+import random
+from functools import cache
+
+import pytest
+
+from grid_models import load_model
+from scheme_generator import (
+    InvalidApplicationError,
+    SchemeContext,
+    decide,
+    generate_scheme,
+    parse_application,
+    render_reply_sheet,
+)
+
+
+@cache
+def context() -> SchemeContext:
+    return SchemeContext.build(load_model("builtin:anyang"))
+
+
+def random_application(rng: random.Random) -> dict:
+    resident = rng.random() < 0.3
+    return {
+        "customer_name": "张三" if resident else "安阳市某某有限公司",
+        "customer_type": "resident" if resident else "non_resident",
+        "business": rng.choice(["new", "capacity_increase"]),
+        "industry": "residential"
+        if resident
+        else rng.choice(["industrial", "commercial", "public_service", "agriculture"]),
+        "ownership": "individual" if resident else rng.choice(["private", "chain_branch"]),
+        "location": {"lon": rng.uniform(114.15, 114.40), "lat": rng.uniform(36.00, 36.20)},
+        "capacity_kva": rng.choice([8, 30, 80, 150, 400, 800, 1600, 3000, 6000, 9000]),
+        "important_user_level": rng.choice([None] * 8 + ["first", "second"]),
+        "proactive": rng.random() < 0.2,
+        "application_date": "2026-06-01",
+    }
+
+
+def test_random_schemes_keep_every_promise():
+    ctx = context()
+    rng = random.Random(7)
+    checked = 0
+    for _ in range(150):
+        raw = random_application(rng)
+        if raw["customer_type"] == "resident":
+            raw["capacity_kva"] = min(raw["capacity_kva"], 30)
+        app = parse_application(raw)
+        scheme = generate_scheme(ctx, app)
+        decision = decide(
+            app,
+            in_provincial_park=scheme["site"]["in_provincial_park"],
+            in_urban_planning_area=scheme["site"]["in_urban_planning_area"],
+        )
+        assert scheme["steps"] == list(decision.steps)
+        assert scheme["investment_boundary"] == decision.investment_boundary
+        for option in scheme["options"]:
+            feeders = [s["feeder_id"] or s["connection_point_id"] for s in option["sources"]]
+            assert len(set(feeders)) == len(feeders), "two sources on one feeder"
+            assert option["time_limit_workdays"] == decision.time_limit_workdays(
+                option["supporting_project"]
+            )
+            for s in option["sources"]:
+                point = ctx.points[s["connection_point_id"]]
+                assert s["openable_kva_before"] == pytest.approx(point.openable_kva, abs=0.1)
+                if not scheme["constrained"]:
+                    # never promise more than the point's openable capacity (C2, and AC)
+                    assert app.capacity_kva <= point.openable_kva + 1e-6
+        if scheme["constrained"]:
+            plan = scheme["transition_plan"]
+            assert plan["interim_capacity_kva"] <= app.capacity_kva + 1e-6
+            assert plan["restricted_report_due"] == "2026-06-03"
+        checked += 1
+    assert checked == 150
+
+
+def test_first_level_important_user_gets_two_substations():
+    app = parse_application(
+        {
+            "customer_name": "某医院",
+            "customer_type": "non_resident",
+            "business": "new",
+            "industry": "public_service",
+            "important_user_level": "first",
+            "location": {"lon": 114.34, "lat": 36.09},
+            "capacity_kva": 2000,
+            "application_date": "2026-03-02",
+        }
+    )
+    scheme = generate_scheme(context(), app)
+    assert not scheme["constrained"] and scheme["sources_required"] == 2
+    for option in scheme["options"]:
+        subs = {s["substation_id"] for s in option["sources"]}
+        assert len(subs) == 2
+    assert "high_reliability_fee" in scheme["fees"]
+
+
+def test_site_far_from_the_network_names_the_location_field():
+    raw = random_application(random.Random(1))
+    raw["location"] = {"lon": 115.0, "lat": 36.6}  # ≈ 80 km from Anyang
+    with pytest.raises(InvalidApplicationError) as err:
+        generate_scheme(context(), parse_application(raw))
+    assert err.value.problems[0].field == "location"
+
+
+def test_shortage_gives_a_transition_plan_with_upgrades():
+    app = parse_application(
+        {
+            "customer_name": "某工厂",
+            "customer_type": "non_resident",
+            "business": "new",
+            "industry": "industrial",
+            "location": {"lon": 114.20, "lat": 36.03},
+            "capacity_kva": 9000,
+            "application_date": "2026-03-02",
+        }
+    )
+    scheme = generate_scheme(context(), app)
+    assert scheme["constrained"] and scheme["dedicated_line"]
+    plan = scheme["transition_plan"]
+    kinds = {m["kind"] for m in plan["measures"]}
+    assert {"partial_connection", "staged", "upgrade"} <= kinds
+    assert all(
+        {"kind", "cost_cny", "duration_workdays", "funding_channel"} <= set(p)
+        for p in plan["upgrade_projects"]
+    )
+    html = render_reply_sheet(scheme)
+    assert "供电方案答复单" in html and "过渡方案" in html and "<script" not in html
