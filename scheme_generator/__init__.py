@@ -7,6 +7,7 @@ plan, fees, time limit), and :class:`WorkCalendar` counts Chinese working days.
 """
 
 from scheme_generator._application import Application, parse_application
+from scheme_generator._batch import BatchProblem, BatchResult, greedy, solve_batch
 from scheme_generator._calendar import WorkCalendar, calendar_from_rules
 from scheme_generator._candidates import Candidate, SchemeContext, find_candidates
 from scheme_generator._errors import FieldProblem, InvalidApplicationError, SchemeError
@@ -17,6 +18,10 @@ from scheme_generator._solver import Choice, CpSatSolver, SourceRule, SourceSolv
 
 __all__ = [
     "Application",
+    "BatchProblem",
+    "BatchResult",
+    "greedy",
+    "solve_batch",
     "Candidate",
     "Choice",
     "CpSatSolver",

@@ -12,6 +12,7 @@ from capacity import (
     HostingCriteria,
     PointCapacity,
     Reservation,
+    RuleCapacity,
     base_case_voltages,
     connection_point_capacity,
     rule_capacity,
@@ -36,6 +37,7 @@ class SchemeContext:
     lat: np.ndarray = field(default_factory=lambda: np.zeros(0))
     ids: list[str] = field(default_factory=list)
     vm_pu: dict[int, float] = field(default_factory=dict)
+    rule_cap: RuleCapacity | None = None
 
     @classmethod
     def build(
@@ -53,7 +55,7 @@ class SchemeContext:
         lon = np.array([points[i].lon_deg for i in ids], dtype=float)
         lat = np.array([points[i].lat_deg for i in ids], dtype=float)
         vm = base_case_voltages(model.net, criteria)
-        return cls(model, rules, tuple(reservations), points, lon, lat, ids, vm)
+        return cls(model, rules, tuple(reservations), points, lon, lat, ids, vm, rc)
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,7 +103,12 @@ def nearest_distance_m(ctx: SchemeContext, lon: float, lat: float) -> float:
 
 
 def find_candidates(
-    ctx: SchemeContext, decision: PolicyDecision, lon: float, lat: float, capacity_kva: float
+    ctx: SchemeContext,
+    decision: PolicyDecision,
+    lon: float,
+    lat: float,
+    capacity_kva: float,
+    at_least: int = 0,
 ) -> list[Candidate]:
     """Connection points of the right level around the site, searched outward until enough
     feeders are found, each with what it can offer and what it costs."""
@@ -109,7 +116,7 @@ def find_candidates(
     cr = r["candidates"]
     costs = r["costs_cny"]
     level = "lv" if not decision.hv else ("mv_dedicated" if decision.dedicated_line else "mv")
-    radius = float(cr["max_distance_m"][level])
+    radius = float(cr["max_distance_m"][level]) * (3.0 if at_least else 1.0)
     dist = geodesic_m(lon, lat, ctx.lon, ctx.lat)
     order = np.argsort(np.nan_to_num(dist, nan=np.inf))
     area = ctx.model.area_class_at(lon, lat)
@@ -159,10 +166,11 @@ def find_candidates(
             )
         )
         feeders.add(p.feeder_id)
-        if len(chosen) >= int(cr["max_candidates"]) or (
+        enough = len(chosen) >= int(cr["max_candidates"]) or (
             len({c.feeder_id for c in chosen if c.feasible}) >= int(cr["min_feeders"])
             and len(chosen) >= 2 * int(cr["min_feeders"])
-        ):
+        )
+        if enough and len(chosen) >= at_least:
             break
     return chosen
 
