@@ -176,10 +176,10 @@ def solve_batch(
         + int(unserved_penalty_cny) * sum(unserved)
     )
     if hint is not None:
-        for a, k in enumerate(hint.assignment):
+        for a, pick in enumerate(hint.assignment):
             for j, v in enumerate(x[a]):
-                m.add_hint(v, j == k)
-            m.add_hint(unserved[a], k is None)
+                m.add_hint(v, j == pick)
+            m.add_hint(unserved[a], pick is None)
     solver = cp_model.CpSolver()
     solver.parameters.max_time_in_seconds = time_limit_s
     solver.parameters.num_workers = workers
