@@ -70,6 +70,11 @@ FUNDING = {
     "project_package": "10千伏项目包",
     "annual_cost_plan": "年度成本计划",
 }
+DEMARCATION = {
+    "meter_box": "客户外墙表箱处（含表箱）",
+    "first_breaker_outside_red_line": "客户红线外第一断路器或第一支持物",
+    "connection_point": "公共电网接入点处（接入点断路器）",
+}
 PAYER = {"utility": "供电公司", "customer": "客户", "government": "政府"}
 
 
@@ -103,8 +108,9 @@ def render_reply_sheet(scheme: dict[str, Any], option_id: str | None = None) -> 
         f"{scheme['sources_required']} 路" + ("（专线接入）" if scheme["dedicated_line"] else ""),
     )
     row("投资界面", _e(BOUNDARY.get(scheme["investment_boundary"])))
-    row("产权分界点", _e(scheme["demarcation_point"]))
-    row("计量点", "产权分界点处")
+    row("产权分界点", _e(DEMARCATION.get(scheme["demarcation_point"])))
+    row("计量点", "产权分界点处（计费计量装置由供电公司投资）")
+    row("外部工程出资", _e(PAYER.get(scheme["external_works_payer"])))
     row("办电环节", "、".join(STEP[s] for s in scheme["steps"]))
     row("查验环节", "、".join(INSPECTION[s] for s in scheme["inspections"]) or "无")
     row("停（送）电安排", _e(OUTAGE.get(scheme["outage_plan"])))

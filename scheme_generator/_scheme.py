@@ -129,7 +129,7 @@ def generate_scheme(
         "external_works_payer": decision.external_works_payer,
         "deferred_materials": list(decision.deferred_materials),
         "demarcation_point": _demarcation(decision),
-        "metering_point": "at the property demarcation point (产权分界点)",
+        "metering_point": "demarcation_point",
         "validity_months": decision.validity_months,
         "candidates_considered": len(candidates),
         "network": {"id": ctx.model.id, "version": ctx.model.version},
@@ -240,11 +240,12 @@ def _split_cost(decision: PolicyDecision, line: float, equipment: float) -> dict
 
 
 def _demarcation(decision: PolicyDecision) -> str:
+    """Where ownership changes hands (产权分界点), as a code the reply sheet words."""
     if decision.investment_boundary == "meter_box":
-        return "the meter box on the customer's outer wall (表箱)"
+        return "meter_box"
     if decision.investment_boundary == "red_line":
-        return "the first breaker or first support outside the customer's red line"
-    return "the connection point on the public grid (接入点)"
+        return "first_breaker_outside_red_line"
+    return "connection_point"
 
 
 def _transition_plan(
