@@ -196,6 +196,7 @@ def _option(
                 "substation_id": c.substation_id,
                 "bus_section_id": c.bus_section_id,
                 "feeder_id": c.feeder_id,
+                "feeder_name": ctx.model.feeders[c.feeder_id].name if c.feeder_id else None,
                 "line_type": c.line_type,
                 "length_m": round(c.length_m, 1),
                 "openable_kva_before": round(c.openable_kva, 1),
