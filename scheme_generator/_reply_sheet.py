@@ -131,7 +131,8 @@ def render_reply_sheet(scheme: dict[str, Any], option_id: str | None = None) -> 
         src_rows = "".join(
             f"<tr><td>{'主供' if s['role'] == 'main' else '备用'}</td>"
             f"<td>{_e(s['connection_point_name'])}（{_e(KIND.get(s['connection_point_kind']))}）</td>"
-            f"<td>{_e(s.get('feeder_name') or s['feeder_id'])}</td><td>{_e(LINE.get(s['line_type']))}</td>"
+            f"<td>{_e(s.get('feeder_name') or s['feeder_id'])}</td>"
+            f"<td>{_e(LINE.get(s['line_type']))}</td>"
             f"<td>{s['length_m']:.0f} m</td><td>{s['openable_kva_before']:.0f} kVA</td></tr>"
             for s in o["sources"]
         )
