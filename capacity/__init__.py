@@ -34,7 +34,13 @@ from capacity._report import (
 )
 from capacity._rules_based import ElementCapacity, Reservation, RuleCapacity, rule_capacity
 from capacity._timeseries import ac_capacity_over_time, critical_steps
-from capacity._transfer import FeederTransfer, TieTransfer, n1_transfer
+from capacity._transfer import (
+    FeederTransfer,
+    TieTransfer,
+    TransferRelief,
+    n1_transfer,
+    relief_through_ties,
+)
 
 __all__ = [
     "LEVELS",
@@ -51,6 +57,7 @@ __all__ = [
     "Reservation",
     "RuleCapacity",
     "TieTransfer",
+    "TransferRelief",
     "UnknownElementError",
     "ac_capacity",
     "ac_capacity_over_time",
@@ -63,6 +70,7 @@ __all__ = [
     "load_profiles",
     "n1_transfer",
     "reference_hosting",
+    "relief_through_ties",
     "rows_to_csv",
     "rows_to_geojson",
     "rows_to_table",

@@ -212,3 +212,110 @@ def _try_tie(
     if not v_ok:
         limiting = "vm"
     return TieTransfer(tie_id, partner, True, max_loading, min_vm, margin, ok, limiting)
+
+
+@dataclass(frozen=True, slots=True)
+class TransferRelief:
+    """Headroom freed on a feeder by moving its tail to a neighbour through a tie.
+
+    The tie is closed and the line ``opened_line`` (the entry of a segment on the way to
+    the tie) opened; pandapower's AC power flow gives the feeder's new head flow and
+    checks the neighbour stays within its limits.
+    """
+
+    feeder_id: str
+    tie_id: str
+    partner_id: str
+    opened_line: int
+    freed_kva: float
+    partner_max_loading_percent: float
+    min_vm_pu: float
+    ok: bool
+
+
+def relief_through_ties(
+    model: GridModel, feeder_id: str, criteria: HostingCriteria, *, max_splits: int = 4
+) -> list[TransferRelief]:
+    """Every (tie, split point) that moves part of ``feeder_id`` to a neighbour, best first."""
+    fd = model.feeders[feeder_id]
+    base = copy.deepcopy(model.net)
+    if not criteria.generation and len(base.sgen):
+        base.sgen["in_service"] = False
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        try:
+            pp.runpp(base)
+        except pp.LoadflowNotConverged:
+            return []
+    head_before = _head_kva(base, fd.head_line)
+    out: list[TransferRelief] = []
+    for tie_id in fd.tie_ids:
+        tie = model.tie_switches[tie_id]
+        partner = tie.side_b if tie.side_a == feeder_id else tie.side_a
+        if not partner or partner not in model.feeders:
+            continue
+        own_bus = tie.bus_a if tie.side_a == feeder_id else tie.bus_b
+        chain: list[str] = []
+        seg = model.bus_segment.get(own_bus)
+        while seg is not None:
+            chain.append(seg)
+            seg = model.segments[seg].parent_segment_id
+        # split points: segment entries between the head and the tie, nearest the tie first
+        splits = [_entry_line(model, s) for s in chain[:-1]][:max_splits]
+        for line in [x for x in splits if x is not None]:
+            net = copy.deepcopy(base)
+            net.line.loc[line, "in_service"] = False
+            if tie.switch is not None:
+                net.switch.loc[tie.switch, "closed"] = True
+            if tie.line is not None:
+                net.line.loc[tie.line, "in_service"] = True
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", RuntimeWarning)
+                warnings.simplefilter("ignore", MatrixRankWarning)
+                try:
+                    pp.runpp(net)
+                except pp.LoadflowNotConverged:
+                    continue
+            freed = head_before - _head_kva(net, fd.head_line)
+            rows = net.line.index.isin(list(model.feeders[partner].lines))
+            loading = (
+                float(np.nanmax(net.res_line.loc[rows, "loading_percent"])) if rows.any() else 0.0
+            )
+            buses = list(model.feeders[partner].buses) + list(fd.buses)
+            vm = net.res_bus.loc[net.res_bus.index.isin(buses), "vm_pu"].dropna()
+            min_vm = float(vm.min()) if len(vm) else math.nan
+            ok = (
+                loading <= criteria.line_loading_max_percent
+                and (not len(vm) or min_vm >= criteria.vm_min_pu)
+                and freed > 0
+            )
+            out.append(
+                TransferRelief(feeder_id, tie_id, partner, int(line), freed, loading, min_vm, ok)
+            )
+    out.sort(key=lambda r: (not r.ok, -r.freed_kva))
+    return out
+
+
+def _head_kva(net: pp.pandapowerNet, head_line: int) -> float:
+    res = net.res_line.loc[head_line]
+    s = max(
+        math.hypot(res["p_from_mw"], res["q_from_mvar"]),
+        math.hypot(res["p_to_mw"], res["q_to_mvar"]),
+    )
+    return 0.0 if math.isnan(s) else s * 1000.0
+
+
+def _entry_line(model: GridModel, seg_id: str) -> int | None:
+    """The line through which a segment is fed (the one touching its parent)."""
+    seg = model.segments[seg_id]
+    parent = seg.parent_segment_id
+    if parent is None:
+        return None
+    parent_buses = set(model.segments[parent].buses)
+    net = model.net
+    for line in seg.lines:
+        if net.line.at[line, "from_bus"] in parent_buses or net.line.at[line, "to_bus"] in (
+            parent_buses
+        ):
+            return int(line)
+    return int(seg.lines[0])

@@ -13,8 +13,10 @@ from capacity import (
     PointCapacity,
     Reservation,
     RuleCapacity,
+    TransferRelief,
     base_case_voltages,
     connection_point_capacity,
+    relief_through_ties,
     rule_capacity,
 )
 from grid_models import GridModel, Rules, geodesic_m, load_rules
@@ -38,6 +40,15 @@ class SchemeContext:
     ids: list[str] = field(default_factory=list)
     vm_pu: dict[int, float] = field(default_factory=dict)
     rule_cap: RuleCapacity | None = None
+    relief: dict[str, list[TransferRelief]] = field(default_factory=dict)
+
+    def transfer_relief(self, feeder_id: str) -> list[TransferRelief]:
+        """Load transfers through the feeder's ties (AC-checked), cached per feeder."""
+        if feeder_id not in self.relief:
+            self.relief[feeder_id] = relief_through_ties(
+                self.model, feeder_id, HostingCriteria.from_rules(self.rules)
+            )
+        return self.relief[feeder_id]
 
     @classmethod
     def build(

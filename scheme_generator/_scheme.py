@@ -294,6 +294,25 @@ def _transition_plan(
                 }
             )
             interim += extra
+    limited = ctx.points[best.connection_point_id].limited_by if best else ""
+    feeder_id = _feeder_of(ctx, limited)
+    if best and feeder_id and interim < app.capacity_kva:
+        relief = next((x for x in ctx.transfer_relief(feeder_id) if x.ok), None)
+        if relief is not None:
+            freed = min(relief.freed_kva, app.capacity_kva - interim)
+            measures.append(
+                {
+                    "kind": "load_transfer",
+                    "feeder_id": feeder_id,
+                    "tie_id": relief.tie_id,
+                    "to_feeder_id": relief.partner_id,
+                    "open_line": relief.opened_line,
+                    "freed_kva": round(freed, 1),
+                    "partner_max_loading_percent": round(relief.partner_max_loading_percent, 1),
+                    "checked_by": "ac_power_flow",
+                }
+            )
+            interim += freed
     measures.append(
         {
             "kind": "staged",
@@ -318,6 +337,14 @@ def _transition_plan(
         ).isoformat(),
         "limited_by": ctx.points[best.connection_point_id].limited_by if best else None,
     }
+
+
+def _feeder_of(ctx: SchemeContext, element_id: str) -> str | None:
+    if element_id.startswith("fd:"):
+        return element_id
+    if element_id.startswith("seg:"):
+        return ctx.model.segments[element_id].feeder_id
+    return None
 
 
 def _interim_kva(c: Candidate, applied_kva: float, drop_limit: float) -> float:

@@ -130,3 +130,49 @@ def test_shortage_gives_a_transition_plan_with_upgrades():
     )
     html = render_reply_sheet(scheme)
     assert "供电方案答复单" in html and "过渡方案" in html and "<script" not in html
+
+
+def test_load_transfer_through_a_tie_is_checked_by_a_power_flow():
+    ctx = context()
+    # ring-main units on feeders already beyond their N-1 limit (red): nothing is openable
+    points = [
+        p
+        for p in ctx.points.values()
+        if p.kind == "ring_main_unit" and p.limited_by.startswith("fd:") and p.openable_kva <= 0
+    ]
+    assert points
+    transfers = []
+    for point in points[:12]:
+        app = parse_application(
+            {
+                "customer_name": "某商场",
+                "customer_type": "non_resident",
+                "business": "new",
+                "industry": "commercial",
+                "ownership": "chain_branch",
+                "location": {"lon": point.lon_deg + 0.0002, "lat": point.lat_deg},
+                "capacity_kva": 2500,
+                "application_date": "2026-03-02",
+            }
+        )
+        scheme = generate_scheme(ctx, app)
+        if scheme["constrained"]:
+            transfers += [
+                m for m in scheme["transition_plan"]["measures"] if m["kind"] == "load_transfer"
+            ]
+    assert transfers, "no constrained scheme offered a load transfer"
+    for t in transfers:
+        assert t["checked_by"] == "ac_power_flow"
+        assert t["freed_kva"] > 0 and t["partner_max_loading_percent"] <= 100
+
+
+def test_relief_through_ties_moves_load_within_the_partners_limits():
+    from capacity import HostingCriteria, relief_through_ties
+
+    model = context().model
+    red = [f for f in model.feeders.values() if f.wiring_mode != "radial"][:3]
+    found = [r for f in red for r in relief_through_ties(model, f.id, HostingCriteria())]
+    assert found
+    for r in found:
+        if r.ok:
+            assert r.freed_kva > 0 and r.partner_max_loading_percent <= 100
