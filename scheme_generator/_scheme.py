@@ -406,22 +406,7 @@ def _upgrades(
                 "funding_channel": funding,
             }
         )
-        sub = _substation_with_free_bay(ctx, app)
-        if sub is not None:
-            sec, km = sub
-            out.append(
-                {
-                    "kind": "new_feeder",
-                    "from_bus_section_id": sec,
-                    "length_km": round(km, 2),
-                    "cost_cny": round(
-                        costs["substation_bay_and_line_fixed"]
-                        + km * costs["substation_line_per_km"]
-                    ),
-                    "duration_workdays": durations["new_feeder"],
-                    "funding_channel": funding,
-                }
-            )
+        out += _new_feeder(ctx, app, funding)
     elif limited.startswith(("mt:", "bs:")):
         out.append(
             {
@@ -433,23 +418,29 @@ def _upgrades(
             }
         )
     else:
-        sub = _substation_with_free_bay(ctx, app)
-        if sub is not None:
-            sec, km = sub
-            out.append(
-                {
-                    "kind": "new_feeder",
-                    "from_bus_section_id": sec,
-                    "length_km": round(km, 2),
-                    "cost_cny": round(
-                        costs["substation_bay_and_line_fixed"]
-                        + km * costs["substation_line_per_km"]
-                    ),
-                    "duration_workdays": durations["new_feeder"],
-                    "funding_channel": funding,
-                }
-            )
+        out += _new_feeder(ctx, app, funding)
     return out
+
+
+def _new_feeder(ctx: SchemeContext, app: Application, funding: str) -> list[dict[str, Any]]:
+    """A new 10 kV feeder from the nearest bus section with a free bay, if there is one."""
+    sub = _substation_with_free_bay(ctx, app)
+    if sub is None:
+        return []
+    costs = ctx.rules.get("scheme.costs_cny")
+    sec, km = sub
+    return [
+        {
+            "kind": "new_feeder",
+            "from_bus_section_id": sec,
+            "length_km": round(km, 2),
+            "cost_cny": round(
+                costs["substation_bay_and_line_fixed"] + km * costs["substation_line_per_km"]
+            ),
+            "duration_workdays": ctx.rules.get("scheme.upgrade_durations_workdays.new_feeder"),
+            "funding_channel": funding,
+        }
+    ]
 
 
 def _substation_with_free_bay(ctx: SchemeContext, app: Application) -> tuple[str, float] | None:
