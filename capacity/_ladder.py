@@ -207,44 +207,35 @@ def _margin(
 
 
 @njit(cache=True)
-def _evaluate(
-    p,
-    k,
-    nodes,
-    branches,
-    up_is_from,
-    s_off,
-    s_ser,
-    s_sh,
-    vb,
-    q_per_p,
-    v0,
-    ys,
-    sh_f,
-    sh_t,
-    tau,
-    yff,
-    yft,
-    ytf,
-    ytt,
-    mem_ptr,
-    members,
-    v_init,
-    v,
-    iu,
-    idn,
-    vm_base,
-    a_from,
-    a_to,
-    bus_level,
-    node_vmin,
-    node_vmax,
-    vmin,
-    vmax,
-    agg_f,
-    agg_i,
-    ik,
-):
+def _evaluate(p, k, ik, q_per_p, v0, path, grid):
+    """Solve the path with ``p`` added at position ``ik`` and judge every limit.
+
+    ``path``: (nodes, branches, up_is_from, s_off, s_ser, s_sh, vb, v_init, v, iu, idn);
+    ``grid``: the network-wide arrays (branch model, limits, off-path aggregates).
+    """
+    nodes, branches, up_is_from, s_off, s_ser, s_sh, vb, v_init, v, iu, idn = path
+    (
+        ys,
+        sh_f,
+        sh_t,
+        tau,
+        yff,
+        yft,
+        ytf,
+        ytt,
+        mem_ptr,
+        members,
+        vm_base,
+        a_from,
+        a_to,
+        bus_level,
+        node_vmin,
+        node_vmax,
+        vmin,
+        vmax,
+        agg_f,
+        agg_i,
+    ) = grid
     ok = _solve_path(
         nodes,
         branches,
@@ -343,6 +334,28 @@ def hosting_kernel(
     ``s_del[x]``: power the base case delivers into node x through its parent branch;
     ``s_next[x]``: power injected at the parent node into the branch towards x.
     """
+    grid = (
+        ys,
+        sh_f,
+        sh_t,
+        tau,
+        yff,
+        yft,
+        ytf,
+        ytt,
+        mem_ptr,
+        members,
+        vm_base,
+        a_from,
+        a_to,
+        bus_level,
+        node_vmin,
+        node_vmax,
+        vmin,
+        vmax,
+        agg_f,
+        agg_i,
+    )
     for ci in range(len(cands)):
         k = cands[ci]
         # The chain runs from the slack to the candidate and on to the lowest-voltage bus
@@ -382,85 +395,12 @@ def hosting_kernel(
         iu = np.zeros(n, np.complex128)
         idn = np.zeros(n, np.complex128)
         v0 = v_base[nodes[0]]
-        w0, k0, i0 = _evaluate(
-            0.0,
-            k,
-            nodes,
-            branches,
-            up_is_from,
-            s_off,
-            s_ser,
-            s_sh,
-            vb,
-            q_per_p,
-            v0,
-            ys,
-            sh_f,
-            sh_t,
-            tau,
-            yff,
-            yft,
-            ytf,
-            ytt,
-            mem_ptr,
-            members,
-            v_init,
-            v,
-            iu,
-            idn,
-            vm_base,
-            a_from,
-            a_to,
-            bus_level,
-            node_vmin,
-            node_vmax,
-            vmin,
-            vmax,
-            agg_f,
-            agg_i,
-            ik,
-        )
+        path = (nodes, branches, up_is_from, s_off, s_ser, s_sh, vb, v_init, v, iu, idn)
+        w0, k0, i0 = _evaluate(0.0, k, ik, q_per_p, v0, path, grid)
         if w0 > 1e-9:
             out_p[ci], out_kind[ci], out_id[ci] = 0.0, k0, i0
             continue
-        wc, kc, ic = _evaluate(
-            cap,
-            k,
-            nodes,
-            branches,
-            up_is_from,
-            s_off,
-            s_ser,
-            s_sh,
-            vb,
-            q_per_p,
-            v0,
-            ys,
-            sh_f,
-            sh_t,
-            tau,
-            yff,
-            yft,
-            ytf,
-            ytt,
-            mem_ptr,
-            members,
-            v_init,
-            v,
-            iu,
-            idn,
-            vm_base,
-            a_from,
-            a_to,
-            bus_level,
-            node_vmin,
-            node_vmax,
-            vmin,
-            vmax,
-            agg_f,
-            agg_i,
-            ik,
-        )
+        wc, kc, ic = _evaluate(cap, k, ik, q_per_p, v0, path, grid)
         if wc <= 1e-9:
             out_p[ci], out_kind[ci], out_id[ci] = cap, KIND_NONE, -1
             continue
@@ -470,44 +410,7 @@ def hosting_kernel(
             v_init[i] = v_base[nodes[i]]
         while hi - lo > resolution:
             mid = 0.5 * (lo + hi)
-            wm, km, im = _evaluate(
-                mid,
-                k,
-                nodes,
-                branches,
-                up_is_from,
-                s_off,
-                s_ser,
-                s_sh,
-                vb,
-                q_per_p,
-                v0,
-                ys,
-                sh_f,
-                sh_t,
-                tau,
-                yff,
-                yft,
-                ytf,
-                ytt,
-                mem_ptr,
-                members,
-                v_init,
-                v,
-                iu,
-                idn,
-                vm_base,
-                a_from,
-                a_to,
-                bus_level,
-                node_vmin,
-                node_vmax,
-                vmin,
-                vmax,
-                agg_f,
-                agg_i,
-                ik,
-            )
+            wm, km, im = _evaluate(mid, k, ik, q_per_p, v0, path, grid)
             if wm <= 1e-9:
                 lo = mid
                 for i in range(n):
