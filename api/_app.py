@@ -1,33 +1,301 @@
-"""The FastAPI application."""
+"""The FastAPI application: routes, error mapping, the customer page."""
 
 from __future__ import annotations
 
+import json
+import logging
+import math
+import os
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Header, Query, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
+from fastapi.staticfiles import StaticFiles
+from sqlalchemy.exc import OperationalError
 
-from grid_models import GridModel
+from api._db import Database
+from api._schemas import (
+    ApplicationCreatedOut,
+    ApplicationIn,
+    ApplicationOut,
+    ErrorOut,
+    SelectIn,
+    StatusOut,
+)
+from api._service import Conflict, Forbidden, NotFound, Service, Unauthorized
+from capacity import CapacityError, capacity_rows, rows_to_geojson
+from grid_models import GridModel, bus_positions, geodesic_m, load_rules, to_geojson
+from scheme_generator import InvalidApplicationError, SchemeError, render_reply_sheet
 
 DEFAULT_DATABASE_URL = f"sqlite:///{Path('data') / 'gridcap.sqlite3'}"
+PLANNER_KEYS_ENV = "GRIDCAP_PLANNER_API_KEY"
+STATIC = Path(__file__).resolve().parent / "static"
+log = logging.getLogger("gridcap.api")
+
+_ERRORS: dict[int | str, dict[str, Any]] = {
+    401: {"model": ErrorOut, "description": "missing credentials"},
+    403: {"model": ErrorOut, "description": "credentials that do not reach this application"},
+    404: {"model": ErrorOut, "description": "unknown application"},
+    409: {"model": ErrorOut, "description": "state or capacity conflict"},
+    422: {"model": ErrorOut, "description": "invalid fields, each named with the reason"},
+    503: {"model": ErrorOut, "description": "database unavailable"},
+}
 
 
 def create_app(model: GridModel, *, database_url: str | None = None) -> FastAPI:
-    """The service for one loaded network."""
+    """The service for one loaded network and one database (migrated at start-up)."""
+    rules = load_rules()
+    db = Database(database_url or os.environ.get("GRIDCAP_DATABASE_URL") or DEFAULT_DATABASE_URL)
+    db.migrate()
+    keys = tuple(k.strip() for k in os.environ.get(PLANNER_KEYS_ENV, "").split(",") if k.strip())
+    service = Service(model, db, rules, keys)
     web = FastAPI(
         title="gridcap",
         version="0.1.0",
         description="Openable capacity and automatic supply schemes (业扩报装).",
     )
-    web.state.model = model
-    web.state.database_url = database_url or DEFAULT_DATABASE_URL
+    web.state.service = service
 
-    @web.get("/health", summary="Liveness and the loaded network")
+    @web.exception_handler(RequestValidationError)
+    async def _invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
+        detail = []
+        for err in exc.errors():
+            loc = [str(p) for p in err.get("loc", ()) if p != "body"]
+            detail.append({"field": ".".join(loc), "msg": err.get("msg", "invalid")})
+        return JSONResponse({"detail": detail}, status_code=422)
+
+    @web.exception_handler(InvalidApplicationError)
+    async def _invalid_app(_: Request, exc: InvalidApplicationError) -> JSONResponse:
+        return JSONResponse(
+            {"detail": [{"field": p.field, "msg": p.reason} for p in exc.problems]}, status_code=422
+        )
+
+    @web.exception_handler(NotFound)
+    async def _not_found(_: Request, __: NotFound) -> JSONResponse:
+        return JSONResponse({"detail": "no application with that id"}, status_code=404)
+
+    @web.exception_handler(Unauthorized)
+    async def _unauthorised(_: Request, __: Unauthorized) -> JSONResponse:
+        return JSONResponse(
+            {"detail": "send the application's access token as 'Authorization: Bearer TOKEN'"},
+            status_code=401,
+        )
+
+    @web.exception_handler(Forbidden)
+    async def _forbidden(_: Request, __: Forbidden) -> JSONResponse:
+        return JSONResponse(
+            {"detail": "these credentials do not give access to this application"}, status_code=403
+        )
+
+    @web.exception_handler(Conflict)
+    async def _conflict(_: Request, exc: Conflict) -> JSONResponse:
+        return JSONResponse(
+            {"detail": exc.message, "capacity_left_kva": exc.capacity_left_kva}, status_code=409
+        )
+
+    @web.exception_handler(OperationalError)
+    async def _db_down(_: Request, exc: OperationalError) -> JSONResponse:
+        log.warning("database unavailable: %s", type(exc).__name__)
+        return JSONResponse(
+            {"detail": "the database is unavailable; try again shortly"}, status_code=503
+        )
+
+    @web.exception_handler(CapacityError)
+    async def _capacity(_: Request, exc: CapacityError) -> JSONResponse:
+        return JSONResponse({"detail": str(exc)}, status_code=422)
+
+    @web.exception_handler(SchemeError)
+    async def _scheme(_: Request, exc: SchemeError) -> JSONResponse:
+        return JSONResponse({"detail": str(exc)}, status_code=422)
+
+    def bearer(authorization: str | None) -> str | None:
+        if authorization and authorization.lower().startswith("bearer "):
+            return authorization[7:].strip() or None
+        return None
+
+    @web.get("/health", summary="Liveness, the loaded network and the database")
     def health() -> dict[str, Any]:
+        try:
+            db.ping()
+            database = "ok"
+        except OperationalError:
+            database = "unavailable"
         return {
             "status": "ok",
             "network": {"id": model.id, "version": model.version},
+            "rules_version": rules.version,
+            "database": database,
             "feeders": len(model.feeders),
         }
 
+    @web.get("/api/v1/capacity", summary="Openable capacity per element (C1, C2, light)")
+    def capacity(
+        level: Annotated[
+            str,
+            Query(
+                description="main_transformer|bus_section|feeder|segment|"
+                "transformer|bus|connection_point"
+            ),
+        ] = "feeder",
+        format: Annotated[str, Query(pattern="^(json|geojson)$")] = "json",  # noqa: A002
+        summary: Annotated[str | None, Query(pattern="^(substation|area_class)$")] = None,
+    ) -> Any:
+        ctx = service.context()
+        if level == "connection_point":
+            rows: list[dict[str, Any]] = []
+            for p in ctx.points.values():
+                row = p.to_dict()
+                element = ctx.rule_cap.elements.get(p.id) if ctx.rule_cap else None
+                row["c1_kva"] = element.c1_kva if element else None
+                row["c2_kva"] = element.c2_kva if element else None
+                rows.append(row)
+        else:
+            method = "powerflow" if level == "bus" else "rules"
+            rows = capacity_rows(
+                model,
+                level,
+                method,
+                _criteria(),
+                reservations=list(ctx.reservations),
+                summary=summary,
+            )
+        rows = [{k: _finite(v) for k, v in r.items()} for r in rows]
+        if format == "geojson":
+            if level == "bus":
+                pos = bus_positions(model.net)
+                rows = [
+                    {**r, "lon_deg": pos[r["bus"]][0], "lat_deg": pos[r["bus"]][1]} for r in rows
+                ]
+            return rows_to_geojson(rows, f"capacity_{level}")
+        return rows
+
+    @web.get("/api/v1/capacity/nearby", summary="Connection points near a place, with C2")
+    def nearby(
+        lon: Annotated[float, Query(ge=-180, le=180)],
+        lat: Annotated[float, Query(ge=-90, le=90)],
+        radius_m: Annotated[float, Query(gt=0, le=50_000)] = 1000,
+    ) -> dict[str, Any]:
+        ctx = service.context()
+        dist = geodesic_m(lon, lat, ctx.lon, ctx.lat)
+        points = []
+        for i in [int(k) for k in dist.argsort()]:
+            if not dist[i] <= radius_m:
+                break
+            p = ctx.points[ctx.ids[i]]
+            points.append(
+                {
+                    "id": p.id,
+                    "name": p.name,
+                    "kind": p.kind,
+                    "openable_kva": _finite(round(p.openable_kva, 1)),
+                    "light": p.light,
+                    "feeder_id": p.feeder_id,
+                    "distance_m": round(float(dist[i]), 1),
+                }
+            )
+        return {"points": points}
+
+    @web.get("/api/v1/network.geojson", summary="The network for maps")
+    def network_geojson() -> Response:
+        return Response(
+            json.dumps(_network_geojson(model), ensure_ascii=False, allow_nan=False),
+            media_type="application/geo+json",
+        )
+
+    @web.post(
+        "/api/v1/schemes/preview", summary="A scheme; nothing stored or reserved", responses=_ERRORS
+    )
+    def preview(body: ApplicationIn) -> dict[str, Any]:
+        return service.preview(body.to_domain_dict())
+
+    @web.post(
+        "/api/v1/applications",
+        status_code=201,
+        response_model=ApplicationCreatedOut,
+        summary="Store an application; returns its schemes and an access token",
+        responses=_ERRORS,
+    )
+    def apply(body: ApplicationIn) -> ApplicationCreatedOut:
+        app_id, token, scheme = service.apply(body.to_domain_dict())
+        return ApplicationCreatedOut(
+            application_id=app_id, access_token=token, status="scheme_offered", scheme=scheme
+        )
+
+    @web.get(
+        "/api/v1/applications/{app_id}",
+        response_model=ApplicationOut,
+        summary="The application, its scheme and status",
+        responses=_ERRORS,
+    )
+    def get_application(
+        app_id: str,
+        authorization: Annotated[str | None, Header()] = None,
+        x_api_key: Annotated[str | None, Header()] = None,
+    ) -> dict[str, Any]:
+        return service.get(app_id, bearer(authorization), x_api_key)
+
+    @web.post(
+        "/api/v1/applications/{app_id}/select",
+        response_model=StatusOut,
+        summary="Choose an option: reserves its capacity, 409 if it is gone",
+        responses=_ERRORS,
+    )
+    def select_option(
+        app_id: str, body: SelectIn, authorization: Annotated[str | None, Header()] = None
+    ) -> dict[str, Any]:
+        return service.select_option(app_id, bearer(authorization), body.option_id)
+
+    @web.post(
+        "/api/v1/applications/{app_id}/cancel",
+        response_model=StatusOut,
+        summary="Release what the application reserved",
+        responses=_ERRORS,
+    )
+    def cancel(
+        app_id: str,
+        authorization: Annotated[str | None, Header()] = None,
+        x_api_key: Annotated[str | None, Header()] = None,
+    ) -> dict[str, Any]:
+        return service.cancel(app_id, bearer(authorization), x_api_key)
+
+    @web.get(
+        "/api/v1/applications/{app_id}/reply-sheet",
+        response_class=HTMLResponse,
+        summary="The printable reply sheet (供电方案答复单)",
+        responses=_ERRORS,
+    )
+    def reply_sheet(
+        app_id: str,
+        option_id: str | None = None,
+        authorization: Annotated[str | None, Header()] = None,
+        x_api_key: Annotated[str | None, Header()] = None,
+    ) -> HTMLResponse:
+        data = service.get(app_id, bearer(authorization), x_api_key)
+        return HTMLResponse(render_reply_sheet(data["scheme"], option_id))
+
+    if STATIC.is_dir():
+        web.mount("/static", StaticFiles(directory=STATIC), name="static")
+
+        @web.get("/", include_in_schema=False)
+        def index() -> FileResponse:
+            return FileResponse(STATIC / "index.html")
+
     return web
+
+
+def _criteria() -> Any:
+    from capacity import HostingCriteria
+
+    return HostingCriteria.from_rules()
+
+
+def _finite(value: Any) -> Any:
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
+def _network_geojson(model: GridModel) -> dict[str, Any]:
+    return to_geojson(model, kinds=("area", "substation", "line"))

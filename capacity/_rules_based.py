@@ -285,7 +285,7 @@ def rule_capacity(
         if not path:
             continue
         c1 = min(result[e].c1_kva for e in path)
-        c2 = min(result[e].c2_kva for e in path) - inflight.get(cp_id, 0.0)
+        c2 = min(result[e].c2_kva for e in path)  # the path already carries its in-flight
         worst = min(path, key=lambda e: result[e].openable_kva)
         openable = min(result[worst].openable_kva, c2)
         red = any(result[e].light == "red" for e in path)

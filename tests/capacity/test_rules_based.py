@@ -88,6 +88,10 @@ def test_point_never_offers_more_than_upstream_and_reservations_count_along_the_
     assert after.elements[near].openable_kva == pytest.approx(
         before.elements[near].openable_kva - 500
     )
+    # the reserved point itself loses exactly the reservation (counted once)
+    assert after.elements[far].openable_kva == pytest.approx(
+        before.elements[far].openable_kva - 500
+    )
     # feeder R is on the other section: untouched
     assert feeder(after, model, "R").c2_kva == feeder(before, model, "R").c2_kva
 

@@ -1,0 +1,119 @@
+"""Request and response models (pydantic), split by direction."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class Location(BaseModel):
+    lon: float = Field(ge=-180, le=180, examples=[114.35])
+    lat: float = Field(ge=-90, le=90, examples=[36.10])
+
+
+class ApplicationIn(BaseModel):
+    """An application for electricity (用电申请), as the contract defines it."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "customer_name": "安阳市某某餐饮有限公司",
+                    "customer_type": "non_resident",
+                    "business": "new",
+                    "category": "general",
+                    "industry": "commercial",
+                    "ownership": "private",
+                    "location": {"lon": 114.35, "lat": 36.10},
+                    "capacity_kva": 120,
+                    "phases": 3,
+                    "objective": "cheapest",
+                    "application_date": "2026-03-02",
+                }
+            ]
+        },
+    )
+
+    customer_name: str = Field(min_length=1, max_length=200)
+    customer_type: Literal["resident", "non_resident"]
+    business: Literal["new", "capacity_increase"]
+    category: Literal[
+        "general", "ev_charging", "irrigation_well", "base_station_5g", "temporary"
+    ] = "general"
+    industry: Literal[
+        "industrial",
+        "commercial",
+        "residential",
+        "non_resident_lighting",
+        "agriculture",
+        "telecom_base_station",
+        "petrol_station",
+        "public_service",
+    ] = "commercial"
+    ownership: Literal[
+        "private", "state_owned_subsidiary", "chain_branch", "collective", "individual"
+    ] = "private"
+    location: Location
+    capacity_kva: float = Field(gt=0, le=1_000_000)
+    phases: Literal[1, 3] = 3
+    important_user_level: Literal["special", "first", "second", "temporary"] | None = None
+    in_provincial_park: bool | None = None
+    electrification_share: float = Field(0.0, ge=0, le=1)
+    proactive: bool = False
+    batch: bool = False
+    requests_hv: bool = False
+    external_works: bool = True
+    asset_handover: bool = False
+    land_right_date: dt.date | None = None
+    in_urban_planning_area: bool | None = None
+    address_matches_licence: bool = False
+    objective: Literal["cheapest", "nearest"] = "cheapest"
+    application_date: dt.date
+    via_agent: bool = False
+    subject_proof_only: bool = False
+
+    def to_domain_dict(self) -> dict[str, Any]:
+        data = self.model_dump()
+        data["location"] = {"lon": self.location.lon, "lat": self.location.lat}
+        for key in ("application_date", "land_right_date"):
+            if data[key] is not None:
+                data[key] = data[key].isoformat()
+        return data
+
+
+class SelectIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    option_id: str = Field(min_length=1, max_length=4, examples=["A"])
+
+
+class ApplicationCreatedOut(BaseModel):
+    application_id: str
+    access_token: str
+    status: str
+    scheme: dict[str, Any]
+
+
+class ApplicationOut(BaseModel):
+    application_id: str
+    status: str
+    selected_option: str | None
+    network_id: str
+    network_version: str
+    rules_version: str
+    application: dict[str, Any]
+    scheme: dict[str, Any]
+    reservations: list[dict[str, Any]]
+
+
+class StatusOut(BaseModel):
+    application_id: str
+    status: str
+    selected_option: str | None = None
+    reserved_kva: float = 0.0
+
+
+class ErrorOut(BaseModel):
+    detail: Any

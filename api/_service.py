@@ -1,0 +1,242 @@
+"""The service's use cases: preview, apply, select (reserve), cancel, read."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import hmac
+import secrets
+import threading
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import func, select
+
+from api._db import ApplicationRow, Database, ReservationRow
+from capacity import Reservation, rule_capacity
+from grid_models import GridModel, Rules
+from scheme_generator import SchemeContext, generate_scheme, parse_application
+
+
+class ServiceError(Exception):
+    """Root of the service's own errors (mapped to HTTP in one place)."""
+
+
+class NotFound(ServiceError):
+    """No application with that id."""
+
+
+class Unauthorized(ServiceError):
+    """No credentials, or credentials that are not valid for anything."""
+
+
+class Forbidden(ServiceError):
+    """Valid credentials that do not give access to this application."""
+
+
+@dataclass
+class Conflict(ServiceError):
+    """The request clashes with the application's state or with the capacity left."""
+
+    message: str
+    capacity_left_kva: float | None = None
+
+    def __str__(self) -> str:
+        return self.message
+
+
+def _hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+class Service:
+    """One loaded network, one database."""
+
+    def __init__(
+        self, model: GridModel, db: Database, rules: Rules, planner_keys: tuple[str, ...]
+    ) -> None:
+        self.model = model
+        self.db = db
+        self.rules = rules
+        self.planner_keys = planner_keys
+        self._ctx: SchemeContext | None = None
+        self._ctx_version: tuple[Any, ...] | None = None
+        self._lock = threading.Lock()
+
+    # ---------------------------------------------------------------- capacity state
+    def active_reservations(self) -> tuple[Reservation, ...]:
+        with self.db.sessions() as s:
+            rows = s.execute(select(ReservationRow).where(ReservationRow.active == 1)).scalars()
+            return tuple(Reservation(r.connection_point_id, r.kva, r.application_id) for r in rows)
+
+    def _version(self) -> tuple[Any, ...]:
+        with self.db.sessions() as s:
+            row = s.execute(
+                select(
+                    func.count(ReservationRow.id),
+                    func.max(ReservationRow.id),
+                    func.sum(ReservationRow.active),
+                )
+            ).one()
+        return tuple(row)
+
+    def context(self) -> SchemeContext:
+        """The scheme context for the reservations now in force (rebuilt when they change,
+        so a reservation made by any worker is in-flight capacity at once)."""
+        version = self._version()
+        with self._lock:
+            if self._ctx is None or version != self._ctx_version:
+                self._ctx = SchemeContext.build(self.model, self.active_reservations(), self.rules)
+                self._ctx_version = version
+            return self._ctx
+
+    # ---------------------------------------------------------------- auth
+    def is_planner(self, api_key: str | None) -> bool:
+        return bool(api_key) and any(
+            hmac.compare_digest(api_key or "", k) for k in self.planner_keys
+        )
+
+    def _authorise(
+        self, row: ApplicationRow, token: str | None, api_key: str | None, planner_allowed: bool
+    ) -> None:
+        if planner_allowed and self.is_planner(api_key):
+            return
+        if token is None:
+            if api_key:
+                raise Forbidden()
+            raise Unauthorized()
+        if not hmac.compare_digest(_hash(token), row.token_hash):
+            raise Forbidden()
+
+    # ---------------------------------------------------------------- use cases
+    def preview(self, raw: dict[str, Any]) -> dict[str, Any]:
+        return generate_scheme(self.context(), parse_application(raw))
+
+    def apply(self, raw: dict[str, Any]) -> tuple[str, str, dict[str, Any]]:
+        app = parse_application(raw)
+        scheme = generate_scheme(self.context(), app)
+        app_id = secrets.token_hex(8)
+        token = secrets.token_urlsafe(24)
+        validity = int(scheme.get("validity_months", 12))
+        with self.db.sessions.begin() as s:
+            s.add(
+                ApplicationRow(
+                    id=app_id,
+                    token_hash=_hash(token),
+                    status="scheme_offered",
+                    application=app.to_dict(),
+                    scheme=scheme,
+                    network_id=self.model.id,
+                    network_version=self.model.version,
+                    rules_version=self.rules.version,
+                    valid_until=dt.date.today() + dt.timedelta(days=30 * validity),
+                )
+            )
+        return app_id, token, scheme
+
+    def get(self, app_id: str, token: str | None, api_key: str | None) -> dict[str, Any]:
+        with self.db.sessions() as s:
+            row = s.get(ApplicationRow, app_id)
+            if row is None:
+                raise NotFound()
+            self._authorise(row, token, api_key, planner_allowed=True)
+            res = (
+                s.execute(select(ReservationRow).where(ReservationRow.application_id == app_id))
+                .scalars()
+                .all()
+            )
+            return {
+                "application_id": row.id,
+                "status": _status(row),
+                "selected_option": row.selected_option,
+                "network_id": row.network_id,
+                "network_version": row.network_version,
+                "rules_version": row.rules_version,
+                "application": row.application,
+                "scheme": row.scheme,
+                "reservations": [
+                    {
+                        "connection_point_id": r.connection_point_id,
+                        "kva": r.kva,
+                        "active": bool(r.active),
+                    }
+                    for r in res
+                ],
+            }
+
+    def select_option(self, app_id: str, token: str | None, option_id: str) -> dict[str, Any]:
+        """Reserve the option's capacity, atomically across workers: the check and the
+        insert run under one database lock, against every reservation in force."""
+        with self.db.sessions.begin() as s:
+            self.db.lock(s)
+            row = s.get(ApplicationRow, app_id)
+            if row is None:
+                raise NotFound()
+            self._authorise(row, token, None, planner_allowed=False)
+            if _status(row) != "scheme_offered":
+                raise Conflict(
+                    f"the application is {_status(row)}; only an offered scheme can be chosen"
+                )
+            option = next((o for o in row.scheme["options"] if o["option_id"] == option_id), None)
+            if option is None:
+                raise Conflict(f"option_id {option_id!r} is not an option of this scheme")
+            kva = float(row.application["capacity_kva"])
+            active = (
+                s.execute(select(ReservationRow).where(ReservationRow.active == 1)).scalars().all()
+            )
+            reservations = [Reservation(r.connection_point_id, r.kva) for r in active]
+            capacity = rule_capacity(self.model, reservations, rules=self.rules)
+            for source in option["sources"]:
+                cp = source["connection_point_id"]
+                left = capacity.elements[cp].openable_kva if cp in capacity.elements else 0.0
+                if left < kva - 1e-6:
+                    raise Conflict(
+                        "the capacity of this option is no longer available",
+                        capacity_left_kva=round(max(left, 0.0), 1),
+                    )
+            for source in option["sources"]:
+                s.add(
+                    ReservationRow(
+                        application_id=app_id,
+                        connection_point_id=source["connection_point_id"],
+                        kva=kva,
+                        active=1,
+                    )
+                )
+            row.status = "option_selected"
+            row.selected_option = option_id
+            row.updated_at = dt.datetime.now(dt.UTC)
+        return {
+            "application_id": app_id,
+            "status": "option_selected",
+            "selected_option": option_id,
+            "reserved_kva": kva * len(option["sources"]),
+        }
+
+    def cancel(self, app_id: str, token: str | None, api_key: str | None) -> dict[str, Any]:
+        with self.db.sessions.begin() as s:
+            self.db.lock(s)
+            row = s.get(ApplicationRow, app_id)
+            if row is None:
+                raise NotFound()
+            self._authorise(row, token, api_key, planner_allowed=True)
+            if row.status in ("energised", "cancelled"):
+                raise Conflict(f"the application is already {row.status}")
+            for r in s.execute(
+                select(ReservationRow).where(ReservationRow.application_id == app_id)
+            ).scalars():
+                r.active = 0
+            row.status = "cancelled"
+            row.updated_at = dt.datetime.now(dt.UTC)
+        return {"application_id": app_id, "status": "cancelled", "reserved_kva": 0.0}
+
+
+def _status(row: ApplicationRow) -> str:
+    """Offers past their validity (rules file) have expired."""
+    if (
+        row.status == "scheme_offered"
+        and row.valid_until is not None
+        and (row.valid_until < dt.date.today())
+    ):
+        return "expired"
+    return row.status

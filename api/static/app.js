@@ -1,0 +1,1043 @@
+/* 用电报装 · 在线供电方案比选 — the customer's page.
+ *
+ * Plain script, no build step, nothing loaded from outside this service: the map is
+ * drawn in SVG from the service's own GeoJSON with a simple equirectangular projection
+ * fitted to the data.  Hooks for browser tests: window.gridcapProject(lon, lat) gives
+ * the viewport position (clientX, clientY) of a place; #map[data-ready="true"] once the
+ * connection points are drawn; #result[data-status] after choosing an option.
+ */
+(function () {
+  "use strict";
+
+  var API = "/api/v1";
+  var SVG_NS = "http://www.w3.org/2000/svg";
+  var NEARBY_RADIUS_M = 1500;
+
+  // Chinese names for the contract's codes (the same words as the printed reply sheet).
+  var STEP = {
+    application: "用电申请",
+    scheme_reply: "供电方案答复",
+    external_works: "客户外部工程实施",
+    metering_connection: "装表接电",
+  };
+  var MATERIAL = {
+    identity_proof: "身份证明",
+    subject_proof: "主体证明（营业执照等）",
+    property_proof: "产权证明",
+    government_approval: "政府批复文件",
+    address_list: "报装地址列表",
+    authorisation_letter: "授权委托书",
+    agent_identity_proof: "经办人身份证明",
+  };
+  var CLASS = {
+    lv_resident: "低压居民客户",
+    lv_non_resident: "低压非居民客户",
+    lv_small_micro: "低压小微企业客户",
+    hv_ordinary: "高压普通客户",
+    hv_important: "高压重要客户",
+  };
+  var BOUNDARY = {
+    red_line: "供电公司投资至您的规划红线",
+    connection_point: "供电公司投资至公共电网接入点",
+    meter_box: "供电公司投资至表箱（含表箱）",
+  };
+  var POINT_KIND = {
+    substation_bay: "变电站间隔",
+    ring_main_unit: "环网柜",
+    pole: "杆塔",
+    switching_station: "开关站",
+    lv_branch_box: "低压分支箱",
+  };
+  var ROLE = { main: "主供电源", backup: "备用电源" };
+  var LINE = { cable: "电缆", overhead: "架空线" };
+  var LIGHT = { green: "绿（充足）", yellow: "黄（有限）", red: "红（不足）" };
+  var MEASURE = {
+    partial_connection: "先行部分接入",
+    temporary_source: "临时电源",
+    load_transfer: "负荷转供",
+    staged: "分期送电",
+    upgrade: "电网改造",
+  };
+  var PROJECT = {
+    reconductor: "线路改造（换线）",
+    new_feeder: "新出10千伏线路",
+    transformer_replacement: "变压器增容更换",
+  };
+  var FUNDING = {
+    annual_investment_plan: "年度投资计划",
+    decision_then_plan: "决策后纳入投资计划",
+    project_package: "10千伏项目包",
+    annual_cost_plan: "年度成本计划",
+  };
+  var AREA = {
+    city_centre: { name: "市中心", fill: "#f7e1c4", stroke: "#e2bd8e" },
+    urban: { name: "城区", fill: "#f4ecd6", stroke: "#dccd9f" },
+    town: { name: "城镇", fill: "#e9f1dc", stroke: "#c5d6a6" },
+    rural: { name: "农村", fill: "#f0f5ea", stroke: "#cfdcc0" },
+    provincial_park: { name: "省级园区", fill: "#dce8f7", stroke: "#7f9fcb", dash: "5 3" },
+    urban_planning_area: { name: "城市规划区", fill: "none", stroke: "#b39ad1", dash: "2 3" },
+  };
+  var FIELD_LABEL = {
+    customer_name: "申请人名称",
+    customer_type: "客户类型",
+    business: "业务类型",
+    category: "用电类别",
+    industry: "行业",
+    ownership: "单位性质",
+    location: "用电地址",
+    capacity_kva: "申请容量",
+    phases: "供电相数",
+    important_user_level: "重要电力用户",
+    application_date: "用电日期",
+    objective: "方案优先",
+  };
+
+  var state = {
+    areas: [],
+    lines: [],
+    substations: [],
+    points: [], // [{id, lon, lat, props}]
+    pointEls: {}, // id -> <circle>
+    site: null, // {lon, lat}
+    application: null, // {id, token, capacity_kva}
+    scheme: null,
+    frame: null, // fitted projection
+    view: { k: 1, tx: 0, ty: 0 },
+    svg: null,
+    layers: {},
+  };
+
+  // ------------------------------------------------------------------ helpers
+
+  function $(id) {
+    return document.getElementById(id);
+  }
+
+  /** Build an element: h("div", {class: "x"}, "text", child, ...). */
+  function h(tag, attrs) {
+    var el = document.createElement(tag);
+    if (attrs) {
+      Object.keys(attrs).forEach(function (k) {
+        var v = attrs[k];
+        if (v === null || v === undefined || v === false) return;
+        if (k === "text") el.textContent = v;
+        else if (k.slice(0, 2) === "on") el.addEventListener(k.slice(2), v);
+        else el.setAttribute(k, v === true ? "" : String(v));
+      });
+    }
+    for (var i = 2; i < arguments.length; i++) append(el, arguments[i]);
+    return el;
+  }
+
+  function append(el, child) {
+    if (child === null || child === undefined || child === false) return;
+    if (Array.isArray(child)) child.forEach(function (c) { append(el, c); });
+    else el.appendChild(typeof child === "object" ? child : document.createTextNode(String(child)));
+  }
+
+  function s(tag, attrs) {
+    var el = document.createElementNS(SVG_NS, tag);
+    Object.keys(attrs || {}).forEach(function (k) { el.setAttribute(k, attrs[k]); });
+    return el;
+  }
+
+  function name(table, code) {
+    return code === null || code === undefined ? "—" : table[code] || String(code);
+  }
+
+  var intFmt = new Intl.NumberFormat("zh-CN", { maximumFractionDigits: 0 });
+  var decFmt = new Intl.NumberFormat("zh-CN", { maximumFractionDigits: 2 });
+
+  function kva(v) {
+    return v === null || v === undefined ? "—" : intFmt.format(v) + " kVA";
+  }
+
+  function money(v) {
+    if (v === null || v === undefined) return "—";
+    if (Math.abs(v) >= 10000) return decFmt.format(v / 10000) + " 万元";
+    return intFmt.format(v) + " 元";
+  }
+
+  function metres(v) {
+    if (v === null || v === undefined) return "—";
+    return v >= 1000 ? decFmt.format(v / 1000) + " 公里" : intFmt.format(v) + " 米";
+  }
+
+  function dateZh(iso) {
+    var m = /^(\d{4})-(\d{2})-(\d{2})/.exec(iso || "");
+    return m ? m[1] + "年" + Number(m[2]) + "月" + Number(m[3]) + "日" : iso || "—";
+  }
+
+  function voltage(kv) {
+    if (kv === null || kv === undefined) return "—";
+    if (kv <= 0.25) return "220 伏（低压单相）";
+    if (kv < 1) return "380 伏（低压三相）";
+    return decFmt.format(kv) + " 千伏（高压）";
+  }
+
+  function today() {
+    var d = new Date();
+    var p = function (n) { return (n < 10 ? "0" : "") + n; };
+    return d.getFullYear() + "-" + p(d.getMonth() + 1) + "-" + p(d.getDate());
+  }
+
+  function lightOf(props) {
+    var l = props && props.light;
+    return l === "green" || l === "yellow" || l === "red" ? l : "unknown";
+  }
+
+  function pointKindOf(props) {
+    return props.point_kind || (POINT_KIND[props.kind] ? props.kind : null);
+  }
+
+  function openableOf(props) {
+    if (typeof props.openable_kva === "number") return props.openable_kva;
+    return typeof props.c2_kva === "number" ? props.c2_kva : null;
+  }
+
+  async function getJson(url) {
+    var r = await fetch(url, { headers: { Accept: "application/json" } });
+    if (!r.ok) throw new Error("HTTP " + r.status + "：" + url);
+    return r.json();
+  }
+
+  // --------------------------------------------------------------- projection
+
+  function eachCoord(geom, fn) {
+    if (!geom) return;
+    var walk = function (c) {
+      if (typeof c[0] === "number") fn(c[0], c[1]);
+      else c.forEach(walk);
+    };
+    if (geom.type === "GeometryCollection") geom.geometries.forEach(function (g) { eachCoord(g, fn); });
+    else walk(geom.coordinates);
+  }
+
+  /** Fit the data bounds into the map box: x = (lon − lon0)·cos φ0, y = lat0 − lat, scaled. */
+  function fitFrame() {
+    var box = $("map");
+    var width = box.clientWidth || 800;
+    var height = box.clientHeight || 560;
+    var b = [Infinity, Infinity, -Infinity, -Infinity];
+    var grow = function (lon, lat) {
+      if (!isFinite(lon) || !isFinite(lat)) return;
+      if (lon < b[0]) b[0] = lon;
+      if (lat < b[1]) b[1] = lat;
+      if (lon > b[2]) b[2] = lon;
+      if (lat > b[3]) b[3] = lat;
+    };
+    state.areas.concat(state.lines, state.substations).forEach(function (f) { eachCoord(f.geometry, grow); });
+    state.points.forEach(function (p) { grow(p.lon, p.lat); });
+    if (!isFinite(b[0])) b = [114.2, 36.0, 114.5, 36.2];
+    if (b[2] - b[0] < 1e-6) { b[0] -= 0.01; b[2] += 0.01; }
+    if (b[3] - b[1] < 1e-6) { b[1] -= 0.01; b[3] += 0.01; }
+    var cos = Math.cos(((b[1] + b[3]) / 2) * Math.PI / 180);
+    var pad = 16;
+    var scale = Math.min(
+      (width - 2 * pad) / ((b[2] - b[0]) * cos),
+      (height - 2 * pad) / (b[3] - b[1])
+    );
+    state.frame = {
+      width: width,
+      height: height,
+      lon0: b[0],
+      lat0: b[3],
+      cos: cos,
+      scale: scale,
+      ox: (width - (b[2] - b[0]) * cos * scale) / 2,
+      oy: (height - (b[3] - b[1]) * scale) / 2,
+    };
+  }
+
+  /** lon/lat → position inside the SVG (CSS pixels), current pan/zoom included. */
+  function project(lon, lat) {
+    var f = state.frame;
+    var v = state.view;
+    var bx = f.ox + (lon - f.lon0) * f.cos * f.scale;
+    var by = f.oy + (f.lat0 - lat) * f.scale;
+    return [bx * v.k + v.tx, by * v.k + v.ty];
+  }
+
+  function unproject(x, y) {
+    var f = state.frame;
+    var v = state.view;
+    var bx = (x - v.tx) / v.k;
+    var by = (y - v.ty) / v.k;
+    return [f.lon0 + (bx - f.ox) / (f.scale * f.cos), f.lat0 - (by - f.oy) / f.scale];
+  }
+
+  function svgOffset() {
+    var r = state.svg.getBoundingClientRect();
+    return [r.left, r.top];
+  }
+
+  // --------------------------------------------------------------------- map
+
+  function buildMap() {
+    var box = $("map");
+    box.textContent = "";
+    var svg = s("svg", { class: "map-svg", role: "img", "aria-label": "电网与可开放容量地图" });
+    state.svg = svg;
+    ["areas", "lines", "substations", "points", "site"].forEach(function (k) {
+      var g = s("g", { class: "layer-" + k });
+      state.layers[k] = g;
+      svg.appendChild(g);
+    });
+    box.appendChild(svg);
+
+    // Areas: biggest first so the small ones (parks, the centre) stay visible on top.
+    var areaEls = state.areas
+      .map(function (f) {
+        var bb = [Infinity, Infinity, -Infinity, -Infinity];
+        eachCoord(f.geometry, function (x, y) {
+          bb = [Math.min(bb[0], x), Math.min(bb[1], y), Math.max(bb[2], x), Math.max(bb[3], y)];
+        });
+        return { f: f, size: (bb[2] - bb[0]) * (bb[3] - bb[1]) };
+      })
+      .sort(function (a, b) { return b.size - a.size; });
+    areaEls.forEach(function (a) {
+      var kind = a.f.properties.area_kind;
+      var st = AREA[kind] || { fill: "#eeeeee", stroke: "#cccccc" };
+      var path = s("path", {
+        class: "area area-" + kind,
+        fill: st.fill,
+        stroke: st.stroke,
+        "fill-rule": "evenodd",
+      });
+      if (st.dash) path.setAttribute("stroke-dasharray", st.dash);
+      var t = s("title", {});
+      t.textContent = (a.f.properties.name || "") + (AREA[kind] ? "（" + AREA[kind].name + "）" : "");
+      path.appendChild(t);
+      path.__feature = a.f;
+      state.layers.areas.appendChild(path);
+    });
+
+    state.layers.lines.appendChild(s("path", { class: "lines" }));
+
+    state.substations.forEach(function (f) {
+      var g = s("g", { class: "substation" });
+      g.appendChild(s("rect", { width: 11, height: 11 }));
+      var t = s("title", {});
+      t.textContent = (f.properties.name || f.properties.id || "变电站") + "（变电站）";
+      g.appendChild(t);
+      g.__feature = f;
+      state.layers.substations.appendChild(g);
+    });
+
+    buildPoints();
+    layout();
+    installPanZoom(svg);
+  }
+
+  function buildPoints() {
+    var layer = state.layers.points;
+    layer.textContent = "";
+    state.pointEls = {};
+    state.points.forEach(function (p) {
+      var c = s("circle", { class: "cp", "data-id": p.id });
+      c.appendChild(s("title", {}));
+      state.pointEls[p.id] = c;
+      layer.appendChild(c);
+      stylePoint(p);
+    });
+  }
+
+  function stylePoint(p) {
+    var c = state.pointEls[p.id];
+    if (!c) return;
+    var light = lightOf(p.props);
+    var kind = pointKindOf(p.props);
+    c.setAttribute("class", "cp light-" + light + (kind ? " kind-" + kind : ""));
+    c.setAttribute("data-light", light);
+    c.setAttribute("data-kind", kind || "");
+    c.setAttribute("data-openable-kva", openableOf(p.props) === null ? "" : openableOf(p.props));
+    c.firstChild.textContent =
+      (p.props.name || p.id) +
+      (kind ? "（" + name(POINT_KIND, kind) + "）" : "") +
+      "\n可开放容量：" + kva(openableOf(p.props)) + "  " + name(LIGHT, light);
+  }
+
+  function layout() {
+    var f = state.frame;
+    state.svg.setAttribute("width", f.width);
+    state.svg.setAttribute("height", f.height);
+    state.svg.setAttribute("viewBox", "0 0 " + f.width + " " + f.height);
+    draw();
+  }
+
+  function pathOf(geom, close) {
+    var parts = [];
+    var ring = function (coords) {
+      var d = "";
+      for (var i = 0; i < coords.length; i++) {
+        var xy = project(coords[i][0], coords[i][1]);
+        d += (i ? "L" : "M") + xy[0].toFixed(1) + " " + xy[1].toFixed(1);
+      }
+      parts.push(d + (close ? "Z" : ""));
+    };
+    if (!geom) return "";
+    if (geom.type === "LineString") ring(geom.coordinates);
+    else if (geom.type === "MultiLineString" || geom.type === "Polygon") geom.coordinates.forEach(ring);
+    else if (geom.type === "MultiPolygon") geom.coordinates.forEach(function (p) { p.forEach(ring); });
+    return parts.join("");
+  }
+
+  var drawPending = false;
+  function scheduleDraw() {
+    if (drawPending) return;
+    drawPending = true;
+    requestAnimationFrame(function () {
+      drawPending = false;
+      draw();
+    });
+  }
+
+  function draw() {
+    if (!state.frame) return;
+    var k = state.view.k;
+    Array.prototype.forEach.call(state.layers.areas.childNodes, function (el) {
+      el.setAttribute("d", pathOf(el.__feature.geometry, true));
+    });
+    var d = "";
+    if ($("show-lines").checked) {
+      state.lines.forEach(function (f) { d += pathOf(f.geometry, false); });
+    }
+    state.layers.lines.firstChild.setAttribute("d", d);
+    var half = 5.5;
+    Array.prototype.forEach.call(state.layers.substations.childNodes, function (g) {
+      var c = g.__feature.geometry.coordinates;
+      var xy = project(c[0], c[1]);
+      g.firstChild.setAttribute("x", (xy[0] - half).toFixed(1));
+      g.firstChild.setAttribute("y", (xy[1] - half).toFixed(1));
+    });
+    var r = Math.min(2.6 + Math.log2(Math.max(k, 1)) * 0.9, 7).toFixed(2);
+    state.points.forEach(function (p) {
+      var c = state.pointEls[p.id];
+      var xy = project(p.lon, p.lat);
+      c.setAttribute("cx", xy[0].toFixed(1));
+      c.setAttribute("cy", xy[1].toFixed(1));
+      c.setAttribute("r", r);
+    });
+    drawSite();
+  }
+
+  function drawSite() {
+    var layer = state.layers.site;
+    if (!layer || !state.frame) return;
+    layer.textContent = "";
+    if (!state.site) return;
+    var xy = project(state.site.lon, state.site.lat);
+    var g = s("g", { class: "site", transform: "translate(" + xy[0].toFixed(1) + " " + xy[1].toFixed(1) + ")" });
+    g.appendChild(s("path", { d: "M0 0 C-3 -8 -10 -12 -10 -19 A10 10 0 1 1 10 -19 C10 -12 3 -8 0 0Z" }));
+    g.appendChild(s("circle", { cx: 0, cy: -19, r: 3.6, class: "site-hole" }));
+    var t = s("title", {});
+    t.textContent = "您的用电地址";
+    g.appendChild(t);
+    layer.appendChild(g);
+  }
+
+  function zoomAt(x, y, factor) {
+    var v = state.view;
+    var k = Math.max(0.5, Math.min(v.k * factor, 200));
+    factor = k / v.k;
+    v.tx = x - (x - v.tx) * factor;
+    v.ty = y - (y - v.ty) * factor;
+    v.k = k;
+    scheduleDraw();
+  }
+
+  function installPanZoom(svg) {
+    var drag = null;
+    svg.addEventListener(
+      "wheel",
+      function (ev) {
+        ev.preventDefault();
+        var o = svgOffset();
+        zoomAt(ev.clientX - o[0], ev.clientY - o[1], Math.pow(1.0015, -ev.deltaY));
+      },
+      { passive: false }
+    );
+    svg.addEventListener("pointerdown", function (ev) {
+      if (ev.button !== 0) return;
+      drag = { x: ev.clientX, y: ev.clientY, tx: state.view.tx, ty: state.view.ty, moved: false, id: ev.pointerId };
+    });
+    svg.addEventListener("pointermove", function (ev) {
+      if (!drag || ev.pointerId !== drag.id) return;
+      var dx = ev.clientX - drag.x;
+      var dy = ev.clientY - drag.y;
+      if (!drag.moved && Math.abs(dx) + Math.abs(dy) > 5) {
+        drag.moved = true;
+        svg.classList.add("panning");
+        try { svg.setPointerCapture(ev.pointerId); } catch (e) { /* not captured: fine */ }
+      }
+      if (drag.moved) {
+        state.view.tx = drag.tx + dx;
+        state.view.ty = drag.ty + dy;
+        scheduleDraw();
+      }
+    });
+    var end = function (ev) {
+      if (!drag || ev.pointerId !== drag.id) return;
+      var wasClick = !drag.moved && ev.type === "pointerup";
+      drag = null;
+      svg.classList.remove("panning");
+      if (wasClick) {
+        var o = svgOffset();
+        var ll = unproject(ev.clientX - o[0], ev.clientY - o[1]);
+        setSite(ll[0], ll[1], true);
+      }
+    };
+    svg.addEventListener("pointerup", end);
+    svg.addEventListener("pointercancel", end);
+
+    $("zoom-in").addEventListener("click", function () { zoomAt(state.frame.width / 2, state.frame.height / 2, 1.6); });
+    $("zoom-out").addEventListener("click", function () { zoomAt(state.frame.width / 2, state.frame.height / 2, 1 / 1.6); });
+    $("zoom-reset").addEventListener("click", function () {
+      state.view = { k: 1, tx: 0, ty: 0 };
+      scheduleDraw();
+    });
+    $("show-lines").addEventListener("change", scheduleDraw);
+    var resizeTimer = null;
+    window.addEventListener("resize", function () {
+      clearTimeout(resizeTimer);
+      resizeTimer = setTimeout(function () {
+        fitFrame();
+        state.view = { k: 1, tx: 0, ty: 0 };
+        layout();
+      }, 150);
+    });
+  }
+
+  function buildAreaLegend() {
+    var seen = {};
+    state.areas.forEach(function (f) { seen[f.properties.area_kind] = true; });
+    var box = $("area-legend");
+    box.textContent = "";
+    Object.keys(AREA).forEach(function (k) {
+      if (!seen[k]) return;
+      var sw = h("i", { class: "area-swatch" });
+      sw.style.background = AREA[k].fill === "none" ? "transparent" : AREA[k].fill;
+      sw.style.borderColor = AREA[k].stroke;
+      if (AREA[k].dash) sw.style.borderStyle = "dashed";
+      box.appendChild(h("span", { class: "key" }, sw, AREA[k].name));
+    });
+  }
+
+  // ---------------------------------------------------------------- the data
+
+  function setPoints(fc) {
+    state.points = (fc.features || [])
+      .filter(function (f) { return f.geometry && f.geometry.type === "Point"; })
+      .map(function (f) {
+        var c = f.geometry.coordinates;
+        return { id: String(f.properties.id), lon: c[0], lat: c[1], props: f.properties };
+      });
+  }
+
+  async function loadMap() {
+    var status = $("map-status");
+    try {
+      var both = await Promise.all([
+        getJson(API + "/network.geojson"),
+        getJson(API + "/capacity?level=connection_point&format=geojson"),
+      ]);
+      var net = both[0].features || [];
+      state.areas = net.filter(function (f) { return f.properties.kind === "area" && f.geometry; });
+      state.lines = net.filter(function (f) { return f.properties.kind === "line" && f.geometry; });
+      state.substations = net.filter(function (f) {
+        return f.properties.kind === "substation" && f.geometry && f.geometry.type === "Point";
+      });
+      setPoints(both[1]);
+      fitFrame();
+      buildMap();
+      buildAreaLegend();
+      $("map").setAttribute("data-ready", "true");
+      var counts = { green: 0, yellow: 0, red: 0 };
+      state.points.forEach(function (p) { counts[lightOf(p.props)] = (counts[lightOf(p.props)] || 0) + 1; });
+      status.textContent =
+        "共 " + state.points.length + " 个接入点：绿 " + counts.green + "，黄 " + counts.yellow +
+        "，红 " + counts.red + "。请点击地图选择您的用电地址。";
+      status.className = "status ok";
+    } catch (err) {
+      status.textContent = "电网地图加载失败，请刷新页面重试。（" + err.message + "）";
+      status.className = "status error";
+    }
+  }
+
+  /** Re-read the capacity lights (after a reservation) and recolour the dots. */
+  async function refreshCapacity() {
+    try {
+      var fc = await getJson(API + "/capacity?level=connection_point&format=geojson");
+      var before = Object.keys(state.pointEls).length;
+      setPoints(fc);
+      var same = before === state.points.length && state.points.every(function (p) { return state.pointEls[p.id]; });
+      if (same) state.points.forEach(stylePoint);
+      else buildPoints();
+      draw();
+      $("map").setAttribute("data-refreshed", String(Date.now()));
+    } catch (err) {
+      $("map-status").textContent = "可开放容量刷新失败：" + err.message;
+    }
+    if (state.site) loadNearby();
+  }
+
+  // -------------------------------------------------------------------- site
+
+  function setSite(lon, lat, fromMap) {
+    if (!isFinite(lon) || !isFinite(lat)) return;
+    state.site = { lon: lon, lat: lat };
+    if (fromMap) {
+      $("lon").value = lon.toFixed(6);
+      $("lat").value = lat.toFixed(6);
+    }
+    clearError("location");
+    drawSite();
+    loadNearby();
+  }
+
+  var inputTimer = null;
+  function siteFromInputs() {
+    clearTimeout(inputTimer);
+    inputTimer = setTimeout(siteFromInputsNow, 250);
+  }
+
+  function siteFromInputsNow() {
+    var lon = parseFloat($("lon").value);
+    var lat = parseFloat($("lat").value);
+    if (isFinite(lon) && isFinite(lat)) setSite(lon, lat, false);
+  }
+
+  var nearbySeq = 0;
+  async function loadNearby() {
+    var seq = ++nearbySeq;
+    var site = state.site;
+    var box = $("nearby");
+    var list = $("nearby-list");
+    try {
+      var url = API + "/capacity/nearby?lon=" + site.lon + "&lat=" + site.lat + "&radius_m=" + NEARBY_RADIUS_M;
+      var body = await getJson(url);
+      if (seq !== nearbySeq) return;
+      var pts = (body.points || []).slice().sort(function (a, b) { return a.distance_m - b.distance_m; });
+      list.textContent = "";
+      if (!pts.length) {
+        list.appendChild(h("li", { class: "muted" }, "附近 " + metres(NEARBY_RADIUS_M) + " 内没有接入点，系统会为您寻找更远的电源。"));
+      }
+      pts.slice(0, 6).forEach(function (p) {
+        list.appendChild(
+          h("li", { "data-id": p.id },
+            h("i", { class: "dot " + (p.light || "") }),
+            h("span", { class: "nb-name" }, p.name || p.id),
+            h("span", { class: "muted" }, " " + name(POINT_KIND, p.kind) + " · 距离 " + metres(p.distance_m) +
+              " · 可开放 " + kva(p.openable_kva)))
+        );
+      });
+      box.hidden = false;
+    } catch (err) {
+      if (seq === nearbySeq) box.hidden = true;
+    }
+  }
+
+  // -------------------------------------------------------------------- form
+
+  function clearErrors() {
+    document.querySelectorAll(".field-error").forEach(function (el) { el.textContent = ""; });
+    document.querySelectorAll("[aria-invalid]").forEach(function (el) { el.removeAttribute("aria-invalid"); });
+    document.querySelectorAll(".field.has-error").forEach(function (el) { el.classList.remove("has-error"); });
+    var fe = $("form-errors");
+    fe.textContent = "";
+    fe.hidden = true;
+  }
+
+  function clearError(field) {
+    var el = document.querySelector('[data-error-for="' + field + '"]');
+    if (el) el.textContent = "";
+    var f = document.querySelector('.field[data-field="' + field + '"]');
+    if (f) f.classList.remove("has-error");
+  }
+
+  function showFieldError(field, msg) {
+    var slot = document.querySelector('[data-error-for="' + field + '"]');
+    if (!slot) {
+      var fe = $("form-errors");
+      fe.hidden = false;
+      fe.appendChild(h("div", {}, (FIELD_LABEL[field] || field || "申请") + "：" + msg));
+      return;
+    }
+    slot.textContent = slot.textContent ? slot.textContent + "；" + msg : msg;
+    var f = slot.closest(".field");
+    if (f) {
+      f.classList.add("has-error");
+      f.querySelectorAll("input, select").forEach(function (i) { i.setAttribute("aria-invalid", "true"); });
+    }
+  }
+
+  /** Which form field a 422 item is about: its `field`, else the body path in `loc`. */
+  function fieldOf(item) {
+    var f = item.field;
+    if (!f && Array.isArray(item.loc)) {
+      var loc = item.loc.filter(function (x) { return x !== "body"; });
+      f = loc.length ? String(loc[0]) : null;
+    }
+    if (!f) return null;
+    f = String(f);
+    if (f === "lon" || f === "lat" || f.indexOf("location") === 0) return "location";
+    return f.split(".")[0];
+  }
+
+  function readForm() {
+    var num = function (id) {
+      var v = $(id).value.trim();
+      return v === "" ? null : Number(v);
+    };
+    var lon = num("lon");
+    var lat = num("lat");
+    var objective = document.querySelector('input[name="objective"]:checked');
+    return {
+      customer_name: $("customer_name").value.trim(),
+      customer_type: $("customer_type").value,
+      business: $("business").value,
+      category: $("category").value,
+      industry: $("industry").value,
+      ownership: $("ownership").value,
+      location: lon === null || lat === null ? null : { lon: lon, lat: lat },
+      capacity_kva: num("capacity_kva"),
+      phases: Number($("phases").value),
+      important_user_level: $("important_user_level").value || null,
+      application_date: $("application_date").value || today(),
+      objective: objective ? objective.value : "cheapest",
+    };
+  }
+
+  async function submit(ev) {
+    ev.preventDefault();
+    clearErrors();
+    var body = readForm();
+    if (!body.location) {
+      showFieldError("location", "请先在地图上点击选择您的用电地址。");
+      return;
+    }
+    if (!body.customer_name) body.customer_name = "网上报装客户";
+    var button = $("submit");
+    var status = $("submit-status");
+    button.disabled = true;
+    status.className = "status";
+    status.textContent = "正在根据电网可开放容量计算供电方案，请稍候…";
+    try {
+      var r = await fetch(API + "/applications", {
+        method: "POST",
+        headers: { "Content-Type": "application/json", Accept: "application/json" },
+        body: JSON.stringify(body),
+      });
+      var data = await r.json().catch(function () { return null; });
+      if (r.status === 201 || r.ok) {
+        state.application = { id: data.application_id, token: data.access_token, capacity_kva: body.capacity_kva };
+        state.scheme = data.scheme;
+        status.textContent = "已生成供电方案（申请编号 " + data.application_id + "），请在下方比较并选择。";
+        status.className = "status ok";
+        hideResult();
+        renderScheme(data.scheme);
+        $("scheme").scrollIntoView({ behavior: "smooth", block: "start" });
+      } else if (r.status === 422) {
+        var detail = data && data.detail;
+        if (Array.isArray(detail)) {
+          detail.forEach(function (item) { showFieldError(fieldOf(item), item.msg || "填写有误"); });
+        } else {
+          showFieldError(null, String(detail || "填写有误"));
+        }
+        status.textContent = "申请信息有误，请按提示修改后重新提交。";
+        status.className = "status error";
+      } else {
+        var msg = data && data.detail ? (typeof data.detail === "string" ? data.detail : JSON.stringify(data.detail)) : "";
+        status.textContent = "服务暂时无法生成方案（HTTP " + r.status + "）" + (msg ? "：" + msg : "") + "，请稍后重试。";
+        status.className = "status error";
+      }
+    } catch (err) {
+      status.textContent = "网络连接失败，请检查网络后重试。（" + err.message + "）";
+      status.className = "status error";
+    } finally {
+      button.disabled = false;
+    }
+  }
+
+  function onCustomerType() {
+    var resident = $("customer_type").value === "resident";
+    var industry = $("industry");
+    var ownership = $("ownership");
+    if (resident) {
+      industry.value = "residential";
+      ownership.value = "individual";
+    } else {
+      if (industry.value === "residential") industry.value = "commercial";
+      if (ownership.value === "individual") ownership.value = "private";
+    }
+  }
+
+  // ------------------------------------------------------------------ scheme
+
+  function row(label, value, cls) {
+    return h("div", { class: "row" + (cls ? " " + cls : "") }, h("span", { class: "k" }, label), h("span", { class: "v" }, value));
+  }
+
+  function renderScheme(scheme) {
+    var section = $("scheme");
+    var summary = $("scheme-summary");
+    var box = $("options");
+    summary.textContent = "";
+    box.textContent = "";
+    var cls = scheme.classification || {};
+    summary.appendChild(
+      h("div", { class: "summary-grid" },
+        row("客户分类", name(CLASS, cls.customer_class)),
+        row("供电电压", voltage(scheme.supply_voltage_kv)),
+        row("办电时限", scheme.time_limit_workdays + " 个工作日，预计 " + dateZh(scheme.due_date) + " 前完成"),
+        row("投资界面", name(BOUNDARY, scheme.investment_boundary)))
+    );
+    if (scheme.constrained) {
+      summary.appendChild(
+        h("p", { class: "warn" },
+          "提示：目前附近电网的可开放容量不足以立即满足您申请的全部容量。供电公司将按“先接入、后改造”为您安排过渡方案（见各方案中的“过渡方案”）。")
+      );
+    }
+    var options = scheme.options || [];
+    var cheapest = Math.min.apply(null, options.map(function (o) { return costOf(o, "customer"); }));
+    var nearest = Math.min.apply(null, options.map(lengthOf));
+    options.forEach(function (opt) {
+      box.appendChild(renderOption(scheme, opt, {
+        cheapest: options.length > 1 && costOf(opt, "customer") === cheapest,
+        nearest: options.length > 1 && lengthOf(opt) === nearest,
+      }));
+    });
+    if (!options.length) {
+      var lone = h("article", { class: "option-empty" },
+        h("h3", {}, "暂无可立即接入的方案"),
+        h("p", {}, "附近电网暂时没有足够的可开放容量。"));
+      if (scheme.transition_plan) lone.appendChild(renderTransition(scheme.transition_plan));
+      box.appendChild(lone);
+    }
+    section.hidden = false;
+  }
+
+  function costOf(opt, who) {
+    return opt.cost_cny && typeof opt.cost_cny[who] === "number" ? opt.cost_cny[who] : Infinity;
+  }
+
+  function lengthOf(opt) {
+    return (opt.sources || []).reduce(function (sum, src) { return sum + (src.length_m || 0); }, 0);
+  }
+
+  function renderOption(scheme, opt, tags) {
+    var id = opt.option_id;
+    var recommended = scheme.recommended_option_id === id;
+    var card = h("article", { class: "option" + (recommended ? " recommended" : ""), "data-option-id": id });
+    card.appendChild(
+      h("h3", {}, "方案 " + id,
+        recommended ? h("span", { class: "badge rec" }, "推荐") : null,
+        tags.cheapest ? h("span", { class: "badge" }, "最省钱") : null,
+        tags.nearest ? h("span", { class: "badge" }, "最近") : null,
+        opt.supporting_project ? h("span", { class: "badge warn-badge" }, "需配套电网工程") : null)
+    );
+
+    var sources = h("div", { class: "block sources" }, h("h4", {}, "接入点"));
+    (opt.sources || []).forEach(function (src) {
+      var left = src.openable_kva_after;
+      sources.appendChild(
+        h("div", { class: "source", "data-cp-id": src.connection_point_id, "data-role": src.role },
+          h("div", { class: "src-name" },
+            h("span", { class: "role" }, name(ROLE, src.role)),
+            " ", src.connection_point_name || src.connection_point_id,
+            src.connection_point_kind ? h("span", { class: "muted" }, "（" + name(POINT_KIND, src.connection_point_kind) + "）") : null),
+          row("所属线路", src.feeder_name || src.feeder_id || "变电站母线直接出线"),
+          row("线路长度", metres(src.length_m) + (src.line_type ? "（" + name(LINE, src.line_type) + "）" : "")),
+          row("可开放容量余量",
+            kva(src.openable_kva_before) + " → 接入后 " + kva(left),
+            typeof left === "number" && left < 0 ? "neg" : ""))
+      );
+    });
+    card.appendChild(sources);
+
+    var c = opt.cost_cny || {};
+    card.appendChild(
+      h("div", { class: "block cost" }, h("h4", {}, "费用"),
+        row("客户承担", money(c.customer), "cost-customer"),
+        row("供电公司承担", money(c.utility)),
+        row("政府承担", money(c.government)),
+        row("合计", money(c.total), "total"))
+    );
+
+    var steps = h("ol", { class: "steps" });
+    (scheme.steps || []).forEach(function (code) { steps.appendChild(h("li", { "data-step": code }, name(STEP, code))); });
+    card.appendChild(
+      h("div", { class: "block" }, h("h4", {}, "办电环节"), steps,
+        row("办电时限", (opt.time_limit_workdays ?? scheme.time_limit_workdays) + " 个工作日", "days"),
+        row("预计完成日期", dateZh(opt.due_date || scheme.due_date), "due"))
+    );
+
+    var mats = h("ul", { class: "materials" });
+    (scheme.materials || []).forEach(function (code) { mats.appendChild(h("li", { "data-material": code }, name(MATERIAL, code))); });
+    if (!(scheme.materials || []).length) mats.appendChild(h("li", {}, "无需另行提交资料"));
+    card.appendChild(h("div", { class: "block" }, h("h4", {}, "申请资料"), mats));
+
+    if (scheme.constrained && scheme.transition_plan) card.appendChild(renderTransition(scheme.transition_plan));
+
+    var url = API + "/applications/" + encodeURIComponent(state.application.id) + "/reply-sheet?option_id=" + encodeURIComponent(id);
+    card.appendChild(
+      h("div", { class: "actions" },
+        h("button", { type: "button", class: "choose primary", "data-option-id": id, onclick: function () { choose(id); } }, "选择此方案"),
+        h("a", { class: "print", href: url, "data-option-id": id, onclick: function (ev) { printSheet(ev, url); } }, "打印答复单"))
+    );
+    return card;
+  }
+
+  function renderTransition(plan) {
+    var box = h("div", { class: "block transition" }, h("h4", {}, "过渡方案（先接入、后改造）"));
+    box.appendChild(row("过渡期可先用容量", kva(plan.interim_capacity_kva)));
+    var ul = h("ul", {});
+    (plan.measures || []).forEach(function (m) {
+      var text = name(MEASURE, m.kind);
+      if (m.kind === "upgrade" && m.project) text += "：" + name(PROJECT, m.project);
+      else if (m.kind === "staged" && Array.isArray(m.stages)) {
+        text += "：" + m.stages.map(function (st) { return "第" + st.stage + "期 " + kva(st.capacity_kva); }).join("，");
+      } else if (typeof m.capacity_kva === "number") text += "：" + kva(m.capacity_kva);
+      ul.appendChild(h("li", { "data-measure": m.kind }, text));
+    });
+    box.appendChild(ul);
+    (plan.upgrade_projects || []).forEach(function (p) {
+      box.appendChild(
+        row("电网改造", name(PROJECT, p.kind) + "，约 " + money(p.cost_cny) + "，工期 " + p.duration_workdays +
+          " 个工作日（资金渠道：" + name(FUNDING, p.funding_channel) + "）")
+      );
+    });
+    if (plan.restricted_report_due) box.appendChild(row("受限情况报告", dateZh(plan.restricted_report_due) + " 前"));
+    return box;
+  }
+
+  // ----------------------------------------------------------- choose, print
+
+  function hideResult() {
+    var el = $("result");
+    el.hidden = true;
+    el.textContent = "";
+    el.removeAttribute("data-status");
+  }
+
+  function showResult(status, lines) {
+    var el = $("result");
+    el.textContent = "";
+    el.setAttribute("data-status", status);
+    el.className = "result " + status;
+    lines.forEach(function (l, i) { el.appendChild(h(i ? "p" : "strong", {}, l)); });
+    el.hidden = false;
+    el.scrollIntoView({ behavior: "smooth", block: "nearest" });
+  }
+
+  async function choose(optionId) {
+    var a = state.application;
+    if (!a) return;
+    var buttons = document.querySelectorAll("button.choose");
+    buttons.forEach(function (b) { b.disabled = true; });
+    showResult("pending", ["正在为您预留容量，请稍候…"]);
+    var ok = false;
+    try {
+      var r = await fetch(API + "/applications/" + encodeURIComponent(a.id) + "/select", {
+        method: "POST",
+        headers: {
+          "Content-Type": "application/json",
+          Accept: "application/json",
+          Authorization: "Bearer " + a.token,
+        },
+        body: JSON.stringify({ option_id: optionId }),
+      });
+      var data = await r.json().catch(function () { return null; });
+      if (r.ok) {
+        ok = true;
+        document.querySelectorAll(".option").forEach(function (card) {
+          card.classList.toggle("chosen", card.getAttribute("data-option-id") === optionId);
+        });
+        showResult("success", [
+          "选择成功！您已选择方案 " + optionId + "，已为您预留 " + kva(a.capacity_kva) + " 的接入容量。",
+          "申请编号：" + a.id + "。请点击该方案的“打印答复单”，并按“申请资料”准备材料；供电公司将按办电环节与您联系。",
+        ]);
+      } else if (r.status === 409) {
+        var left = data && typeof data.capacity_left_kva === "number" ? data.capacity_left_kva : null;
+        showResult("conflict", [
+          "很抱歉，方案 " + optionId + " 的接入容量已被其他申请占用，未能预留。",
+          (left === null ? "" : "该接入点目前剩余可开放容量 " + kva(left) + "，不足您申请的 " + kva(a.capacity_kva) + "。") +
+            "请选择其他方案，或点击“生成供电方案”重新计算。",
+        ]);
+      } else if (r.status === 401 || r.status === 403) {
+        showResult("error", ["访问凭证已失效，请重新生成供电方案后再选择。"]);
+      } else {
+        var msg = data && data.detail ? (typeof data.detail === "string" ? data.detail : JSON.stringify(data.detail)) : "";
+        showResult("error", ["选择方案失败（HTTP " + r.status + "）" + (msg ? "：" + msg : "") + "，请稍后重试。"]);
+      }
+    } catch (err) {
+      showResult("error", ["网络连接失败，未能选择方案，请重试。（" + err.message + "）"]);
+    } finally {
+      if (!ok) buttons.forEach(function (b) { b.disabled = false; });
+      await refreshCapacity();
+    }
+  }
+
+  /** The reply sheet needs the Bearer token, so fetch it and open it as a Blob URL. */
+  async function printSheet(ev, url) {
+    ev.preventDefault();
+    var a = state.application;
+    if (!a) return;
+    // Open the tab inside the click so pop-up blockers allow it, then fill it.
+    var win = window.open("", "_blank");
+    if (win) {
+      try {
+        win.document.title = "供电方案答复单";
+        win.document.body.textContent = "正在生成供电方案答复单…";
+      } catch (e) { /* another origin: nothing to say */ }
+    }
+    try {
+      var r = await fetch(url, { headers: { Authorization: "Bearer " + a.token, Accept: "text/html" } });
+      if (!r.ok) throw new Error("HTTP " + r.status);
+      var html = await r.text();
+      var blobUrl = URL.createObjectURL(new Blob([html], { type: "text/html;charset=utf-8" }));
+      if (win && !win.closed) {
+        win.location.href = blobUrl;
+      } else {
+        var link = h("a", { href: blobUrl, target: "_blank", rel: "noopener" });
+        document.body.appendChild(link);
+        link.click();
+        link.remove();
+      }
+      setTimeout(function () { URL.revokeObjectURL(blobUrl); }, 120000);
+    } catch (err) {
+      if (win && !win.closed) win.close();
+      showResult("error", ["答复单生成失败，请稍后重试。（" + err.message + "）"]);
+    }
+  }
+
+  // -------------------------------------------------------------------- boot
+
+  window.gridcapProject = function (lon, lat) {
+    if (!state.frame || !state.svg) return null;
+    var xy = project(lon, lat);
+    var o = svgOffset();
+    return [o[0] + xy[0], o[1] + xy[1]];
+  };
+  window.gridcapUnproject = function (clientX, clientY) {
+    if (!state.frame || !state.svg) return null;
+    var o = svgOffset();
+    return unproject(clientX - o[0], clientY - o[1]);
+  };
+  window.gridcap = { state: state, setSite: setSite, refreshCapacity: refreshCapacity };
+
+  document.addEventListener("DOMContentLoaded", function () {
+    $("application_date").value = today();
+    $("apply").addEventListener("submit", submit);
+    $("customer_type").addEventListener("change", onCustomerType);
+    $("lon").addEventListener("input", siteFromInputs);
+    $("lat").addEventListener("input", siteFromInputs);
+    document.querySelectorAll("#apply input, #apply select").forEach(function (el) {
+      el.addEventListener("change", function () {
+        var f = el.closest(".field");
+        if (f && f.getAttribute("data-field")) clearError(f.getAttribute("data-field"));
+      });
+    });
+    loadMap();
+  });
+})();
