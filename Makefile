@@ -7,7 +7,7 @@ NETWORK ?= builtin:anyang
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
-.PHONY: run test lint typecheck pytest bench lock clean
+.PHONY: run test browser bench lock clean
 
 $(BIN)/python:
 	$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "gridcap needs Python >= 3.11"'
@@ -22,7 +22,18 @@ $(STAMP): $(BIN)/python pyproject.toml constraints.txt
 run: $(STAMP)
 	$(BIN)/gridcap serve --network $(NETWORK) --host $(HOST) --port $(PORT)
 
-test: $(STAMP)
+# The page test drives Debian's Chromium (never a downloaded browser); CJK fonts so the
+# Chinese page renders in its screenshot.
+browser:
+	@if ! command -v chromium >/dev/null 2>&1 || ! fc-list 2>/dev/null | grep -qi "noto sans cjk"; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    export DEBIAN_FRONTEND=noninteractive; \
+	    apt-get install -y -q chromium fonts-noto-cjk >/dev/null 2>&1 || \
+	    { apt-get update -q >/dev/null && apt-get install -y -q chromium fonts-noto-cjk >/dev/null; }; \
+	  else echo "note: Debian chromium is not installed; the browser test will be skipped"; fi; \
+	fi
+
+test: $(STAMP) browser
 	$(BIN)/ruff check grid_models capacity scheme_generator api tests bench examples
 	$(BIN)/ruff format --check grid_models capacity scheme_generator api tests bench examples
 	$(BIN)/mypy
@@ -32,6 +43,7 @@ bench: $(STAMP)
 	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[test,bench]'
 	$(BIN)/python bench/bench_grid_models.py
 	$(BIN)/python -W ignore bench/bench_capacity.py
+	$(BIN)/python -W ignore bench/bench_schemes.py
 
 # Refresh the constraints (lock) file from a clean environment.
 lock:
