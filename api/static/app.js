@@ -226,8 +226,10 @@
       if (lon > b[2]) b[2] = lon;
       if (lat > b[3]) b[3] = lat;
     };
-    state.areas.concat(state.lines, state.substations).forEach(function (f) { eachCoord(f.geometry, grow); });
+    // Fit the grid itself; the (large) rural area around it may run off the edges.
+    state.lines.concat(state.substations).forEach(function (f) { eachCoord(f.geometry, grow); });
     state.points.forEach(function (p) { grow(p.lon, p.lat); });
+    if (!isFinite(b[0])) state.areas.forEach(function (f) { eachCoord(f.geometry, grow); });
     if (!isFinite(b[0])) b = [114.2, 36.0, 114.5, 36.2];
     if (b[2] - b[0] < 1e-6) { b[0] -= 0.01; b[2] += 0.01; }
     if (b[3] - b[1] < 1e-6) { b[1] -= 0.01; b[3] += 0.01; }
@@ -671,6 +673,32 @@
     }
   }
 
+  // The service's validation messages may be in English; say the common ones in Chinese.
+  var MESSAGE_ZH = [
+    [/^field required$/i, "必填"],
+    [/greater than 0|above 0/i, "必须大于 0"],
+    [/greater than or equal to (\S+)/i, "不能小于 $1"],
+    [/less than or equal to (\S+)/i, "不能大于 $1"],
+    [/valid (number|integer|float)|unable to parse string as a number/i, "请输入数字"],
+    [/valid date|date format|invalid date/i, "请填写正确的日期（年-月-日）"],
+    [/^input should be '|^value is not a valid enumeration|permitted/i, "请从列表中选择"],
+    [/not in this network's supply area|km from the nearest connection point/i, "该地址不在本供电区域内，请在地图上的电网范围内选择"],
+  ];
+
+  function messageZh(msg) {
+    msg = String(msg || "");
+    if (!msg) return "填写有误";
+    if (/[\u4e00-\u9fff]/.test(msg)) return msg;
+    for (var i = 0; i < MESSAGE_ZH.length; i++) {
+      var m = MESSAGE_ZH[i][0].exec(msg);
+      if (m) {
+        var zh = MESSAGE_ZH[i][1].replace(/\$(\d)/g, function (_, n) { return m[n] || ""; });
+        return zh + "（" + msg + "）";
+      }
+    }
+    return msg;
+  }
+
   /** Which form field a 422 item is about: its `field`, else the body path in `loc`. */
   function fieldOf(item) {
     var f = item.field;
@@ -740,7 +768,7 @@
       } else if (r.status === 422) {
         var detail = data && data.detail;
         if (Array.isArray(detail)) {
-          detail.forEach(function (item) { showFieldError(fieldOf(item), item.msg || "填写有误"); });
+          detail.forEach(function (item) { showFieldError(fieldOf(item), messageZh(item.msg)); });
         } else {
           showFieldError(null, String(detail || "填写有误"));
         }
@@ -814,6 +842,7 @@
       if (scheme.transition_plan) lone.appendChild(renderTransition(scheme.transition_plan));
       box.appendChild(lone);
     }
+    section.setAttribute("data-application-id", state.application ? state.application.id : "");
     section.hidden = false;
   }
 
@@ -849,7 +878,8 @@
           row("所属线路", src.feeder_name || src.feeder_id || "变电站母线直接出线"),
           row("线路长度", metres(src.length_m) + (src.line_type ? "（" + name(LINE, src.line_type) + "）" : "")),
           row("可开放容量余量",
-            kva(src.openable_kva_before) + " → 接入后 " + kva(left),
+            kva(src.openable_kva_before) + " → " +
+              (typeof left === "number" && left < 0 ? "接入后缺口 " + kva(-left) : "接入后余 " + kva(left)),
             typeof left === "number" && left < 0 ? "neg" : ""))
       );
     });
@@ -951,7 +981,9 @@
       if (r.ok) {
         ok = true;
         document.querySelectorAll(".option").forEach(function (card) {
-          card.classList.toggle("chosen", card.getAttribute("data-option-id") === optionId);
+          var mine = card.getAttribute("data-option-id") === optionId;
+          card.classList.toggle("chosen", mine);
+          if (mine) card.querySelector("button.choose").textContent = "已选择此方案";
         });
         showResult("success", [
           "选择成功！您已选择方案 " + optionId + "，已为您预留 " + kva(a.capacity_kva) + " 的接入容量。",
