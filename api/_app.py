@@ -285,6 +285,15 @@ def create_app(model: GridModel, *, database_url: str | None = None) -> FastAPI:
     return web
 
 
+def app_from_env() -> FastAPI:
+    """Factory for several server processes (``gridcap serve --workers N``): the network and
+    database come from ``GRIDCAP_NETWORK`` and ``GRIDCAP_DATABASE_URL``."""
+    from grid_models import DEFAULT_NETWORK, load_model
+
+    model = load_model(os.environ.get("GRIDCAP_NETWORK", DEFAULT_NETWORK))
+    return create_app(model, database_url=os.environ.get("GRIDCAP_DATABASE_URL"))
+
+
 def _criteria() -> Any:
     from capacity import HostingCriteria
 

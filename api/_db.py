@@ -101,6 +101,9 @@ class Database:
         cfg.set_main_option("script_location", str(MIGRATIONS))
         cfg.set_main_option("sqlalchemy.url", self.url.replace("%", "%%"))
         with self.engine.begin() as conn:
+            if self.engine.dialect.name == "postgresql":
+                # several workers start at once: one migrates, the others wait and find it done
+                conn.execute(text("SELECT pg_advisory_xact_lock(7420)"))
             cfg.attributes["connection"] = conn
             command.upgrade(cfg, "head")
 

@@ -400,23 +400,43 @@ def scheme(
 def serve(
     network: Annotated[str, typer.Option(help="network spec")] = DEFAULT_NETWORK,
     database: Annotated[
-        str | None, typer.Option(help="database URL (default: SQLite under ./data)")
+        str | None,
+        typer.Option(
+            help="database URL (default: $GRIDCAP_DATABASE_URL, else SQLite under ./data)"
+        ),
     ] = None,
     host: Annotated[str, typer.Option(help="interface to listen on")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="TCP port")] = 8000,
+    workers: Annotated[int, typer.Option(help="server processes", min=1, max=64)] = 1,
 ) -> None:
-    """Start the gridcap service on a network."""
+    """Start the gridcap service on a network (customer page at /, API at /api/v1)."""
+    import os
+
     import uvicorn
 
     from api._app import create_app
 
+    if database:
+        os.environ["GRIDCAP_DATABASE_URL"] = database
     model = _load(network)
-    web = create_app(model, database_url=database)
     typer.echo(
         f"gridcap serving network {model.id} (version {model.version}) "
-        f"at http://{host}:{port}/  (health: http://{host}:{port}/health)"
+        f"at http://{host}:{port}/  (API docs: http://{host}:{port}/docs)"
     )
-    uvicorn.run(web, host=host, port=port, log_level="info")
+    if workers > 1:
+        os.environ["GRIDCAP_NETWORK"] = network
+        uvicorn.run(
+            "api._app:app_from_env",
+            factory=True,
+            host=host,
+            port=port,
+            workers=workers,
+            log_level="warning",
+        )
+    else:
+        uvicorn.run(
+            create_app(model, database_url=database), host=host, port=port, log_level="info"
+        )
 
 
 def main() -> None:
