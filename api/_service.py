@@ -7,6 +7,7 @@ import hashlib
 import hmac
 import secrets
 import threading
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -61,6 +62,8 @@ class Service:
         self.planner_keys = planner_keys
         self._ctx: SchemeContext | None = None
         self._ctx_version: tuple[Any, ...] | None = None
+        self._full: SchemeContext | None = None
+        self._full_at = 0.0
         self._lock = threading.Lock()
 
     # ---------------------------------------------------------------- capacity state
@@ -81,12 +84,23 @@ class Service:
         return tuple(row)
 
     def context(self) -> SchemeContext:
-        """The scheme context for the reservations now in force (rebuilt when they change,
-        so a reservation made by any worker is in-flight capacity at once)."""
+        """The scheme context for the reservations now in force.
+
+        A reservation made by any worker is in-flight capacity for the next answer: when
+        the reservations change, the rule-based capacity is recomputed at once and the AC
+        capacities are adjusted (:meth:`SchemeContext.with_reservations`); the AC searches
+        themselves are repeated with the reservations as loads every
+        ``service.full_refresh_seconds`` (rules file).
+        """
         version = self._version()
+        refresh = float(self.rules.get("service.full_refresh_seconds"))
         with self._lock:
-            if self._ctx is None or version != self._ctx_version:
-                self._ctx = SchemeContext.build(self.model, self.active_reservations(), self.rules)
+            if self._full is None or time.monotonic() - self._full_at > refresh:
+                self._full = SchemeContext.build(self.model, self.active_reservations(), self.rules)
+                self._full_at = time.monotonic()
+                self._ctx, self._ctx_version = self._full, version
+            elif version != self._ctx_version or self._ctx is None:
+                self._ctx = self._full.with_reservations(self.active_reservations())
                 self._ctx_version = version
             return self._ctx
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -67,6 +67,42 @@ class SchemeContext:
         lat = np.array([points[i].lat_deg for i in ids], dtype=float)
         vm = base_case_voltages(model.net, criteria)
         return cls(model, rules, tuple(reservations), points, lon, lat, ids, vm, rc)
+
+    def with_reservations(self, reservations: tuple[Reservation, ...]) -> SchemeContext:
+        """The same network with other reservations in force, without new AC searches.
+
+        The rule-based capacity is recomputed exactly; each point's AC capacity is its AC
+        capacity without reservations less the in-flight capacity on its feeder (or bus
+        section) — conservative, since the in-flight load flows through that element. A
+        full :meth:`build` repeats the AC searches with the reservations as loads.
+        """
+        rc = rule_capacity(self.model, reservations, rules=self.rules)
+        pf = HostingCriteria.from_rules(self.rules).power_factor
+        points: dict[str, PointCapacity] = {}
+        for cp_id, p in self.points.items():
+            element = rc.elements.get(cp_id)
+            if element is None:
+                points[cp_id] = p
+                continue
+            carrier = p.feeder_id or self.model.connection_points[cp_id].bus_section_id
+            inflight = rc.elements[carrier].inflight_kva if carrier in rc.elements else 0.0
+            ac = p.ac_kva_before - inflight
+            after = min(element.openable_kva, ac)
+            light = element.light
+            if light == "green" and after <= 0:
+                light = "yellow" if min(element.c1_kva, p.ac_kva_before) > 0 else "red"
+            points[cp_id] = replace(
+                p,
+                rules_kva=element.openable_kva,
+                ac_kva=ac,
+                openable_kva=after,
+                openable_mw=after * pf / 1000.0,
+                light=light,
+                limited_by=element.limited_by if element.openable_kva <= ac else "ac",
+            )
+        return replace(
+            self, reservations=tuple(reservations), points=points, rule_cap=rc, relief={}
+        )
 
 
 @dataclass(frozen=True, slots=True)

@@ -176,3 +176,21 @@ def test_relief_through_ties_moves_load_within_the_partners_limits():
     for r in found:
         if r.ok:
             assert r.freed_kva > 0 and r.partner_max_loading_percent <= 100
+
+
+def test_context_with_reservations_is_exact_on_rules_and_conservative_on_ac():
+    from capacity import Reservation
+
+    ctx = context()
+    point = next(
+        p for p in ctx.points.values() if p.kind == "ring_main_unit" and p.openable_kva > 1500
+    )
+    res = (Reservation(point.id, 800.0),)
+    quick = ctx.with_reservations(res)
+    exact = SchemeContext.build(ctx.model, res)
+    same_feeder = [q for q in ctx.points.values() if q.feeder_id == point.feeder_id][:15]
+    for q in same_feeder:
+        assert quick.points[q.id].rules_kva == pytest.approx(exact.points[q.id].rules_kva)
+        assert quick.points[q.id].ac_kva <= exact.points[q.id].ac_kva + 1.0
+        assert quick.points[q.id].openable_kva <= exact.points[q.id].openable_kva + 1.0
+    assert quick.points[point.id].openable_kva == pytest.approx(point.openable_kva - 800, abs=1)
