@@ -44,6 +44,10 @@ bench: $(STAMP)
 	$(BIN)/python bench/bench_grid_models.py
 	$(BIN)/python -W ignore bench/bench_capacity.py
 	$(BIN)/python -W ignore bench/bench_schemes.py
+	$(BIN)/python -W ignore bench/bench_service.py --database sqlite
+	$(BIN)/python -W ignore bench/bench_service.py --database postgresql
+	$(BIN)/python -W ignore bench/bench_fuzz.py
+	$(BIN)/python -W ignore bench/bench_faults.py
 
 # Refresh the constraints (lock) file from a clean environment.
 lock:
