@@ -23,8 +23,9 @@ from api._schemas import (
     ErrorOut,
     SelectIn,
     StatusOut,
+    WhatIfIn,
 )
-from api._service import Conflict, Forbidden, NotFound, Service, Unauthorized
+from api._service import Conflict, Forbidden, NotFound, Service, Unauthorized, what_if
 from capacity import CapacityError, capacity_rows, rows_to_geojson
 from grid_models import GridModel, bus_positions, geodesic_m, load_rules, to_geojson
 from scheme_generator import InvalidApplicationError, SchemeError, render_reply_sheet
@@ -259,6 +260,27 @@ def create_app(model: GridModel, *, database_url: str | None = None) -> FastAPI:
         x_api_key: Annotated[str | None, Header()] = None,
     ) -> dict[str, Any]:
         return service.cancel(app_id, bearer(authorization), x_api_key)
+
+    @web.post(
+        "/api/v1/applications/{app_id}/energise",
+        response_model=StatusOut,
+        summary="Planner: the customer is connected (装表接电)",
+        responses=_ERRORS,
+    )
+    def energise(app_id: str, x_api_key: Annotated[str | None, Header()] = None) -> dict[str, Any]:
+        return service.energise(app_id, x_api_key)
+
+    @web.post(
+        "/api/v1/what-if",
+        summary="Planner: run a scenario, return the capacity diff",
+        responses=_ERRORS,
+    )
+    def run_what_if(
+        body: WhatIfIn, x_api_key: Annotated[str | None, Header()] = None
+    ) -> dict[str, Any]:
+        if not service.is_planner(x_api_key):
+            raise Forbidden() if x_api_key else Unauthorized()
+        return what_if(model, rules, body, service.context().reservations)
 
     @web.get(
         "/api/v1/applications/{app_id}/reply-sheet",

@@ -117,3 +117,38 @@ class StatusOut(BaseModel):
 
 class ErrorOut(BaseModel):
     detail: Any
+
+
+class LoadGrowth(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    scope: Literal["all", "substation", "feeder", "area_class"] = "all"
+    id: str | None = Field(None, examples=["sub:S0001", "fd:68", "city_centre"])
+    percent: float = Field(ge=-100, le=500, examples=[8.0])
+
+
+class SwitchChange(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    switch: int = Field(ge=0)
+    closed: bool
+
+
+class WhatIfIn(BaseModel):
+    """A planner's scenario: load growth and switching, applied to a copy of the network."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "load_growth": [{"scope": "area_class", "id": "city_centre", "percent": 8}],
+                    "switches": [],
+                }
+            ]
+        },
+    )
+
+    load_growth: list[LoadGrowth] = Field(default_factory=list, max_length=100)
+    switches: list[SwitchChange] = Field(default_factory=list, max_length=1000)
+    level: Literal[
+        "main_transformer", "bus_section", "feeder", "segment", "distribution_transformer"
+    ] = "feeder"

@@ -185,3 +185,37 @@ def test_health_and_openapi(client):
         "/api/v1/applications/{app_id}/select",
     ):
         assert path in spec["paths"]
+
+
+def test_what_if_and_energise_need_a_planner(client):
+    scenario = {"load_growth": [{"scope": "area_class", "id": "city_centre", "percent": 20}]}
+    assert client.post("/api/v1/what-if", json=scenario).status_code == 401
+    assert (
+        client.post("/api/v1/what-if", json=scenario, headers={"X-API-Key": "wrong"}).status_code
+        == 403
+    )
+    r = client.post("/api/v1/what-if", json=scenario, headers={"X-API-Key": "planner-secret"})
+    assert r.status_code == 200, r.text
+    rows = r.json()["elements"]
+    grown = [
+        x
+        for x in rows
+        if x["c1_kva_after"] is not None and x["c1_kva_after"] < x["c1_kva_before"] - 1
+    ]
+    assert grown  # city-centre feeders lose capacity when their load grows 20 %
+    assert all(x["c1_kva_after"] <= x["c1_kva_before"] + 1e-6 for x in rows)
+    point = scarce_point(client, 900, 3000)
+    data = client.post(
+        "/api/v1/applications", json=application(point["lon_deg"] + 0.0001, point["lat_deg"])
+    ).json()
+    app_id, token = data["application_id"], data["access_token"]
+    client.post(
+        f"/api/v1/applications/{app_id}/select",
+        json={"option_id": "A"},
+        headers={"Authorization": f"Bearer {token}"},
+    )
+    assert client.post(f"/api/v1/applications/{app_id}/energise").status_code == 401
+    done = client.post(
+        f"/api/v1/applications/{app_id}/energise", headers={"X-API-Key": "planner-secret"}
+    )
+    assert done.status_code == 200 and done.json()["status"] == "energised"
