@@ -145,7 +145,7 @@ def render_reply_sheet(scheme: dict[str, Any], option_id: str | None = None) -> 
             f"政府 {cost['government']:,.0f} 元；合计 {cost['total']:,.0f} 元。"
             f"{'需配套电网工程。' if o['supporting_project'] else ''}</p>"
             f"<p>办电时限：{o['time_limit_workdays']} 个工作日，完成日期不晚于 "
-            f"{escape(o['due_date'])}。</p>"
+            f"{escape(o['due_date'])}。</p>" + _reliability_text(o.get("reliability"))
         )
     plan_html = ""
     plan = scheme.get("transition_plan")
@@ -194,3 +194,13 @@ th {{ background: #f1f1f1; width: 9em; }}
 <div class="foot"><span>供电单位（盖章）：</span><span>客户签收：</span></div>
 </body></html>
 """
+
+
+def _reliability_text(rel: dict[str, Any] | None) -> str:
+    if not rel:
+        return ""
+    verdict = "满足" if rel["meets_target"] else "未满足"
+    return (
+        f"<p>供电可靠性：预计年均停电 {rel['outage_hours_per_year']:.2f} 小时，"
+        f"本区域目标 {rel['target_hours']:g} 小时以内（{verdict}）。</p>"
+    )

@@ -21,6 +21,7 @@ from scheme_generator._candidates import (
 )
 from scheme_generator._errors import FieldProblem, InvalidApplicationError
 from scheme_generator._policy import PolicyDecision, decide
+from scheme_generator._reliability import outage_hours
 from scheme_generator._solver import Choice, CpSatSolver, SourceRule, SourceSolver
 
 _LABELS = "ABCDEFGH"
@@ -207,6 +208,11 @@ def _option(
         line_cost += c.cost_line_cny
         equipment_cost += c.cost_equipment_cny
     split = _split_cost(decision, line_cost, equipment_cost)
+    reliability = (
+        outage_hours(ctx.model, chosen[0].connection_point_id, ctx.rules, sources=len(chosen))
+        if chosen
+        else None
+    )
     limit = decision.time_limit_workdays(supporting, ctx.rules)
     return {
         "option_id": label,
@@ -216,6 +222,7 @@ def _option(
         "time_limit_workdays": limit,
         "due_date": cal.add_workdays(app.application_date, limit).isoformat(),
         "length_m_total": round(sum(c.length_m for c in chosen), 1),
+        "reliability": reliability,
     }
 
 

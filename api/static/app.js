@@ -902,6 +902,15 @@
         row("预计完成日期", dateZh(opt.due_date || scheme.due_date), "due"))
     );
 
+    if (opt.reliability) {
+      var rel = opt.reliability;
+      card.appendChild(
+        h("div", { class: "block" }, h("h4", {}, "供电可靠性"),
+          row("预计年均停电", rel.outage_hours_per_year.toFixed(2) + " 小时", "outage"),
+          row("区域目标", "≤ " + rel.target_hours + " 小时（" + (rel.meets_target ? "满足" : "未满足") + "）", "target"))
+      );
+    }
+
     var mats = h("ul", { class: "materials" });
     (scheme.materials || []).forEach(function (code) { mats.appendChild(h("li", { "data-material": code }, name(MATERIAL, code))); });
     if (!(scheme.materials || []).length) mats.appendChild(h("li", {}, "无需另行提交资料"));

@@ -194,3 +194,64 @@ def test_context_with_reservations_is_exact_on_rules_and_conservative_on_ac():
         assert quick.points[q.id].ac_kva <= exact.points[q.id].ac_kva + 1.0
         assert quick.points[q.id].openable_kva <= exact.points[q.id].openable_kva + 1.0
     assert quick.points[point.id].openable_kva == pytest.approx(point.openable_kva - 800, abs=1)
+
+
+def test_every_option_carries_reliability_against_its_area_target():
+    from scheme_generator._reliability import outage_hours
+
+    ctx = context()
+    model = ctx.model
+
+    def with_points(mode):
+        return next(
+            f
+            for f in model.feeders.values()
+            if f.wiring_mode == mode
+            and any(
+                c.feeder_id == f.id and c.kind in ("pole", "ring_main_unit")
+                for c in model.connection_points.values()
+            )
+        )
+
+    radial = with_points("radial")
+    tied = with_points("single_tie")
+
+    def farthest(feeder):
+        return max(
+            (
+                c
+                for c in model.connection_points.values()
+                if c.feeder_id == feeder.id and c.kind in ("pole", "ring_main_unit")
+            ),
+            key=lambda c: len(model.supply_path(c.id)),
+        )
+
+    far_radial = farthest(radial)
+    far_tied = farthest(tied)
+    r = outage_hours(model, far_radial.id, ctx.rules)
+    t = outage_hours(model, far_tied.id, ctx.rules)
+    # hand check of the model: every segment's λ·L counts once as an event
+    events = sum(
+        0.08 * model.segments[s].length_km
+        for s in radial.segment_ids
+        if model.net.line.at[model.segments[s].lines[0], "type"] == "ol"
+    )
+    assert r["events_per_year"] >= events - 1e-6
+    assert t["target_hours"] in (2.0, 5.0, 9.0, 15.0)
+    dual = outage_hours(model, far_tied.id, ctx.rules, sources=2)
+    assert dual["outage_hours_per_year"] < t["outage_hours_per_year"]
+    app = parse_application(
+        {
+            "customer_name": "某医院",
+            "customer_type": "non_resident",
+            "business": "new",
+            "industry": "public_service",
+            "important_user_level": "first",
+            "location": {"lon": 114.34, "lat": 36.09},
+            "capacity_kva": 2000,
+            "application_date": "2026-03-02",
+        }
+    )
+    scheme = generate_scheme(ctx, app)
+    assert all(o["reliability"]["meets_target"] is not None for o in scheme["options"])
+    assert "供电可靠性" in render_reply_sheet(scheme)
