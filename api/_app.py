@@ -28,7 +28,12 @@ from api._schemas import (
 from api._service import Conflict, Forbidden, NotFound, Service, Unauthorized, what_if
 from capacity import CapacityError, capacity_rows, rows_to_geojson
 from grid_models import GridModel, bus_positions, geodesic_m, load_rules, to_geojson
-from scheme_generator import InvalidApplicationError, SchemeError, render_reply_sheet
+from scheme_generator import (
+    InvalidApplicationError,
+    SchemeError,
+    published_rules,
+    render_reply_sheet,
+)
 
 DEFAULT_DATABASE_URL = f"sqlite:///{Path('data') / 'gridcap.sqlite3'}"
 PLANNER_KEYS_ENV = "GRIDCAP_PLANNER_API_KEY"
@@ -171,6 +176,10 @@ def create_app(model: GridModel, *, database_url: str | None = None) -> FastAPI:
                 ]
             return rows_to_geojson(rows, f"capacity_{level}")
         return rows
+
+    @web.get("/api/v1/rules", summary="Published business rules (公开办电信息)")
+    def rules_endpoint() -> dict[str, Any]:
+        return published_rules(rules)
 
     @web.get("/api/v1/capacity/nearby", summary="Connection points near a place, with C2")
     def nearby(

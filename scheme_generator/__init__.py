@@ -12,12 +12,16 @@ from scheme_generator._calendar import WorkCalendar, calendar_from_rules
 from scheme_generator._candidates import Candidate, SchemeContext, find_candidates
 from scheme_generator._errors import FieldProblem, InvalidApplicationError, SchemeError
 from scheme_generator._policy import PolicyDecision, decide
+from scheme_generator._publication import BUSINESS_TYPES, business_rules, published_rules
 from scheme_generator._reply_sheet import render_reply_sheet
 from scheme_generator._scheme import generate_scheme
 from scheme_generator._solver import Choice, CpSatSolver, SourceRule, SourceSolver
 
 __all__ = [
+    "BUSINESS_TYPES",
     "Application",
+    "business_rules",
+    "published_rules",
     "BatchProblem",
     "BatchResult",
     "greedy",

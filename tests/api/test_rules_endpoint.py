@@ -1,0 +1,45 @@
+"""The published rules and the scheme generator agree for every business type."""
+
+from __future__ import annotations
+
+from fastapi.testclient import TestClient
+
+from api._app import create_app
+from scheme_generator import BUSINESS_TYPES, generate_scheme, parse_application
+from tests.scheme_generator.test_scheme import context
+
+
+def test_rules_endpoint_matches_generated_schemes(tmp_path):
+    ctx = context()
+    with TestClient(create_app(ctx.model, database_url=f"sqlite:///{tmp_path / 'r.db'}")) as client:
+        published = client.get("/api/v1/rules").json()
+    assert published["rules_version"] == ctx.rules.version
+    by_type = {b["business_type"]: b for b in published["business_types"]}
+    assert set(by_type) == set(BUSINESS_TYPES)
+    site = next(p for p in ctx.points.values() if p.kind == "ring_main_unit")
+    for code, (_, _, fields) in BUSINESS_TYPES.items():
+        raw = {
+            "customer_name": "示例",
+            "business": "new",
+            "application_date": "2026-03-02",
+            "customer_type": "non_resident",
+            "industry": "commercial",
+            "ownership": "private",
+            "in_provincial_park": False,
+            "in_urban_planning_area": False,
+            "location": {"lon": site.lon_deg + 0.0005, "lat": site.lat_deg},
+            **fields,
+        }
+        scheme = generate_scheme(ctx, parse_application(raw))
+        rule = by_type[code]
+        assert [s["code"] for s in rule["steps"]] == scheme["steps"], code
+        assert [m["code"] for m in rule["materials"]] == scheme["materials"], code
+        assert rule["investment_boundary"]["code"] == scheme["investment_boundary"], code
+        limits = rule["time_limit_workdays"]
+        expected = (
+            limits["with_supporting_project"]
+            if scheme["constrained"]
+            else limits["without_supporting_project"]
+        )
+        assert scheme["time_limit_workdays"] == expected, code
+        assert all(s["zh"] and s["en"] for s in rule["steps"])
