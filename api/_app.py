@@ -279,6 +279,26 @@ def create_app(model: GridModel, *, database_url: str | None = None) -> FastAPI:
     def energise(app_id: str, x_api_key: Annotated[str | None, Header()] = None) -> dict[str, Any]:
         return service.energise(app_id, x_api_key)
 
+    @web.get(
+        "/api/v1/planner/warnings",
+        responses=_ERRORS,
+        summary="Planner: open applications by warning level (预警督办)",
+    )
+    def planner_warnings(
+        x_api_key: Annotated[str | None, Header()] = None,
+    ) -> list[dict[str, Any]]:
+        return service.warnings(x_api_key)
+
+    @web.get(
+        "/api/v1/planner/restricted",
+        responses=_ERRORS,
+        summary="Planner: constrained customers and their report dates",
+    )
+    def planner_restricted(
+        x_api_key: Annotated[str | None, Header()] = None,
+    ) -> list[dict[str, Any]]:
+        return service.restricted(x_api_key)
+
     @web.post(
         "/api/v1/what-if",
         summary="Planner: run a scenario, return the capacity diff",

@@ -106,6 +106,8 @@ class ApplicationOut(BaseModel):
     application: dict[str, Any]
     scheme: dict[str, Any]
     reservations: list[dict[str, Any]]
+    progress: dict[str, Any]
+    events: list[dict[str, Any]]
 
 
 class StatusOut(BaseModel):

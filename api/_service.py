@@ -13,10 +13,18 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from api._db import ApplicationRow, Database, ReservationRow
+from api._db import ApplicationRow, Database, EventRow, ReservationRow
 from capacity import Reservation, rule_capacity
 from grid_models import GridModel, Rules
-from scheme_generator import SchemeContext, generate_scheme, parse_application
+from scheme_generator import (
+    WARNING_ORDER,
+    SchemeContext,
+    calendar_from_rules,
+    generate_scheme,
+    parse_application,
+    step_due_dates,
+    warning_level,
+)
 
 
 class ServiceError(Exception):
@@ -64,6 +72,8 @@ class Service:
         self._ctx_version: tuple[Any, ...] | None = None
         self._full: SchemeContext | None = None
         self._full_at = 0.0
+        self.today = dt.date.today  # replaceable: tests freeze the clock
+        self.calendar = calendar_from_rules(rules.get("scheme.workday_overrides"))
         self._lock = threading.Lock()
 
     # ---------------------------------------------------------------- capacity state
@@ -143,7 +153,15 @@ class Service:
                     network_id=self.model.id,
                     network_version=self.model.version,
                     rules_version=self.rules.version,
-                    valid_until=dt.date.today() + dt.timedelta(days=30 * validity),
+                    valid_until=self.today() + dt.timedelta(days=30 * validity),
+                )
+            )
+            s.add(
+                EventRow(
+                    application_id=app_id,
+                    from_status=None,
+                    to_status="scheme_offered",
+                    actor="customer",
                 )
             )
         return app_id, token, scheme
@@ -161,13 +179,27 @@ class Service:
             )
             return {
                 "application_id": row.id,
-                "status": _status(row),
+                "status": _status(row, self.today()),
                 "selected_option": row.selected_option,
                 "network_id": row.network_id,
                 "network_version": row.network_version,
                 "rules_version": row.rules_version,
                 "application": row.application,
                 "scheme": row.scheme,
+                "progress": self.progress(row),
+                "events": [
+                    {
+                        "at": e.at.isoformat(),
+                        "from": e.from_status,
+                        "to": e.to_status,
+                        "actor": e.actor,
+                    }
+                    for e in s.execute(
+                        select(EventRow)
+                        .where(EventRow.application_id == app_id)
+                        .order_by(EventRow.id)
+                    ).scalars()
+                ],
                 "reservations": [
                     {
                         "connection_point_id": r.connection_point_id,
@@ -187,9 +219,10 @@ class Service:
             if row is None:
                 raise NotFound()
             self._authorise(row, token, None, planner_allowed=False)
-            if _status(row) != "scheme_offered":
+            if _status(row, self.today()) != "scheme_offered":
                 raise Conflict(
-                    f"the application is {_status(row)}; only an offered scheme can be chosen"
+                    f"the application is {_status(row, self.today())}; "
+                    "only an offered scheme can be chosen"
                 )
             option = next((o for o in row.scheme["options"] if o["option_id"] == option_id), None)
             if option is None:
@@ -217,6 +250,14 @@ class Service:
                         active=1,
                     )
                 )
+            s.add(
+                EventRow(
+                    application_id=app_id,
+                    from_status=row.status,
+                    to_status="option_selected",
+                    actor="customer",
+                )
+            )
             row.status = "option_selected"
             row.selected_option = option_id
             row.updated_at = dt.datetime.now(dt.UTC)
@@ -238,8 +279,17 @@ class Service:
                 raise NotFound()
             if row.status != "option_selected":
                 raise Conflict(
-                    f"the application is {_status(row)}; only a selected option can be energised"
+                    f"the application is {_status(row, self.today())}; "
+                    "only a selected option can be energised"
                 )
+            s.add(
+                EventRow(
+                    application_id=app_id,
+                    from_status=row.status,
+                    to_status="energised",
+                    actor="planner",
+                )
+            )
             row.status = "energised"
             row.updated_at = dt.datetime.now(dt.UTC)
         return {"application_id": app_id, "status": "energised"}
@@ -257,9 +307,118 @@ class Service:
                 select(ReservationRow).where(ReservationRow.application_id == app_id)
             ).scalars():
                 r.active = 0
+            s.add(
+                EventRow(
+                    application_id=app_id,
+                    from_status=row.status,
+                    to_status="cancelled",
+                    actor="planner" if self.is_planner(api_key) else "customer",
+                )
+            )
             row.status = "cancelled"
             row.updated_at = dt.datetime.now(dt.UTC)
         return {"application_id": app_id, "status": "cancelled", "reserved_kva": 0.0}
+
+    # ---------------------------------------------------------------- progress
+    def progress(self, row: ApplicationRow) -> dict[str, Any]:
+        """Each step's due date and state, and the warning level today."""
+        scheme = row.scheme
+        start = dt.date.fromisoformat(row.application["application_date"])
+        total = int(scheme["time_limit_workdays"])
+        steps = step_due_dates(list(scheme["steps"]), start, total, self.calendar, self.rules)
+        status = _status(row, self.today())
+        done_upto = {
+            "scheme_offered": {"application", "scheme_reply"},
+            "option_selected": {"application", "scheme_reply", "external_works"},
+            "energised": {"application", "scheme_reply", "external_works", "metering_connection"},
+        }.get(status, set())
+        today = self.today()
+        open_ = status in ("scheme_offered", "option_selected")
+        out_steps = []
+        current = None
+        for code, due in steps:
+            done = code in done_upto
+            level = (
+                None if done or not open_ else warning_level(due, today, self.calendar, self.rules)
+            )
+            if not done and current is None:
+                current = code
+            out_steps.append(
+                {"step": code, "due_date": due.isoformat(), "done": done, "warning": level}
+            )
+        due = dt.date.fromisoformat(scheme["due_date"])
+        whole = warning_level(due, today, self.calendar, self.rules) if open_ else None
+        return {
+            "status": status,
+            "current_step": current,
+            "steps": out_steps,
+            "due_date": scheme["due_date"],
+            "warning": whole,
+            "today": today.isoformat(),
+        }
+
+    def warnings(self, api_key: str | None) -> list[dict[str, Any]]:
+        """Open applications by warning level (worst first): the 预警督办 list."""
+        self._planner(api_key)
+        with self.db.sessions() as s:
+            rows = (
+                s.execute(
+                    select(ApplicationRow).where(
+                        ApplicationRow.status.in_(("scheme_offered", "option_selected"))
+                    )
+                )
+                .scalars()
+                .all()
+            )
+            out = []
+            for row in rows:
+                p = self.progress(row)
+                step_levels = [x["warning"] for x in p["steps"] if x["warning"]]
+                level = _worst([p["warning"], *step_levels])
+                if level:
+                    out.append(
+                        {
+                            "application_id": row.id,
+                            "customer": row.application["customer_name"],
+                            "status": p["status"],
+                            "current_step": p["current_step"],
+                            "due_date": p["due_date"],
+                            "warning": level,
+                        }
+                    )
+        return sorted(out, key=lambda r: WARNING_ORDER.index(r["warning"]))
+
+    def restricted(self, api_key: str | None) -> list[dict[str, Any]]:
+        """Capacity-constrained customers and when each must be reported (2 working days)."""
+        self._planner(api_key)
+        with self.db.sessions() as s:
+            rows = s.execute(select(ApplicationRow)).scalars().all()
+            out = []
+            for row in rows:
+                plan = row.scheme.get("transition_plan")
+                if not row.scheme.get("constrained") or not plan:
+                    continue
+                due = dt.date.fromisoformat(plan["restricted_report_due"])
+                out.append(
+                    {
+                        "application_id": row.id,
+                        "customer": row.application["customer_name"],
+                        "capacity_kva": row.application["capacity_kva"],
+                        "interim_capacity_kva": plan["interim_capacity_kva"],
+                        "report_due": plan["restricted_report_due"],
+                        "warning": warning_level(due, self.today(), self.calendar, self.rules),
+                    }
+                )
+        return out
+
+    def _planner(self, api_key: str | None) -> None:
+        if not self.is_planner(api_key):
+            raise Forbidden() if api_key else Unauthorized()
+
+
+def _worst(levels: list[Any]) -> Any:
+    present = [lv for lv in levels if lv]
+    return min(present, key=WARNING_ORDER.index) if present else None
 
 
 def what_if(
@@ -339,12 +498,9 @@ def what_if(
     }
 
 
-def _status(row: ApplicationRow) -> str:
+def _status(row: ApplicationRow, today: dt.date | None = None) -> str:
     """Offers past their validity (rules file) have expired."""
-    if (
-        row.status == "scheme_offered"
-        and row.valid_until is not None
-        and (row.valid_until < dt.date.today())
-    ):
+    today = today or dt.date.today()
+    if row.status == "scheme_offered" and row.valid_until is not None and (row.valid_until < today):
         return "expired"
     return row.status

@@ -12,6 +12,7 @@ from scheme_generator._calendar import WorkCalendar, calendar_from_rules
 from scheme_generator._candidates import Candidate, SchemeContext, find_candidates
 from scheme_generator._errors import FieldProblem, InvalidApplicationError, SchemeError
 from scheme_generator._policy import PolicyDecision, decide
+from scheme_generator._progress import WARNING_ORDER, step_due_dates, warning_level
 from scheme_generator._publication import BUSINESS_TYPES, business_rules, published_rules
 from scheme_generator._reply_sheet import render_reply_sheet
 from scheme_generator._scheme import generate_scheme
@@ -19,6 +20,9 @@ from scheme_generator._solver import Choice, CpSatSolver, SourceRule, SourceSolv
 
 __all__ = [
     "BUSINESS_TYPES",
+    "WARNING_ORDER",
+    "step_due_dates",
+    "warning_level",
     "Application",
     "business_rules",
     "published_rules",
