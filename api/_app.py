@@ -177,6 +177,35 @@ def create_app(model: GridModel, *, database_url: str | None = None) -> FastAPI:
             return rows_to_geojson(rows, f"capacity_{level}")
         return rows
 
+    @web.get(
+        "/api/v1/capacity/publication",
+        summary="Openable capacity as published: by substation, area and feeder",
+    )
+    def publication() -> dict[str, Any]:
+        ctx = service.context()
+        from capacity import summarise
+
+        points = list(ctx.points.values())
+        feeders = ctx.rule_cap.by_kind("feeder") if ctx.rule_cap else []
+        return {
+            "published_on": service.today().isoformat(),
+            "network": {"id": model.id, "version": model.version},
+            "rules_version": rules.version,
+            "in_flight_reservations": len(ctx.reservations),
+            "by_substation": summarise(points, "substation"),
+            "by_area_class": summarise(points, "area_class"),
+            "feeders": [
+                {
+                    "id": f.id,
+                    "name": f.name,
+                    "substation_id": f.substation_id,
+                    "openable_kva": _finite(round(f.openable_kva, 1)),
+                    "light": f.light,
+                }
+                for f in feeders
+            ],
+        }
+
     @web.get("/api/v1/rules", summary="Published business rules (公开办电信息)")
     def rules_endpoint() -> dict[str, Any]:
         return published_rules(rules)

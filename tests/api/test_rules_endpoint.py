@@ -43,3 +43,19 @@ def test_rules_endpoint_matches_generated_schemes(tmp_path):
         )
         assert scheme["time_limit_workdays"] == expected, code
         assert all(s["zh"] and s["en"] for s in rule["steps"])
+
+
+def test_capacity_publication_by_region_with_versions(tmp_path):
+    ctx = context()
+    with TestClient(create_app(ctx.model, database_url=f"sqlite:///{tmp_path / 'p.db'}")) as client:
+        pub = client.get("/api/v1/capacity/publication").json()
+    assert pub["network"]["version"] == ctx.model.version and pub["rules_version"]
+    assert pub["published_on"]
+    assert {r["substation"] for r in pub["by_substation"]} == set(ctx.model.substations)
+    assert {r["area_class"] for r in pub["by_area_class"]} <= {
+        "city_centre",
+        "urban",
+        "town",
+        "rural",
+    }
+    assert len(pub["feeders"]) == len(ctx.model.feeders)
