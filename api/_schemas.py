@@ -74,11 +74,12 @@ class ApplicationIn(BaseModel):
     application_date: dt.date
     via_agent: bool = False
     subject_proof_only: bool = False
+    customer_works_date: dt.date | None = None
 
     def to_domain_dict(self) -> dict[str, Any]:
         data = self.model_dump()
         data["location"] = {"lon": self.location.lon, "lat": self.location.lat}
-        for key in ("application_date", "land_right_date"):
+        for key in ("application_date", "land_right_date", "customer_works_date"):
             if data[key] is not None:
                 data[key] = data[key].isoformat()
         return data

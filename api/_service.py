@@ -348,12 +348,24 @@ class Service:
             )
         due = dt.date.fromisoformat(scheme["due_date"])
         whole = warning_level(due, today, self.calendar, self.rules) if open_ else None
+        chosen = row.selected_option or scheme.get("recommended_option_id")
+        option = next((o for o in scheme.get("options", []) if o["option_id"] == chosen), None)
+        supporting = None
+        if option and option.get("supporting_project_contract_date"):
+            contract = dt.date.fromisoformat(option["supporting_project_contract_date"])
+            supporting = {
+                "contract_date": contract.isoformat(),
+                "warning": warning_level(contract, today, self.calendar, self.rules)
+                if open_
+                else None,
+            }
         return {
             "status": status,
             "current_step": current,
             "steps": out_steps,
             "due_date": scheme["due_date"],
             "warning": whole,
+            "supporting_project": supporting,
             "today": today.isoformat(),
         }
 
@@ -374,6 +386,8 @@ class Service:
             for row in rows:
                 p = self.progress(row)
                 step_levels = [x["warning"] for x in p["steps"] if x["warning"]]
+                if p["supporting_project"]:
+                    step_levels.append(p["supporting_project"]["warning"])
                 level = _worst([p["warning"], *step_levels])
                 if level:
                     out.append(

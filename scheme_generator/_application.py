@@ -80,6 +80,7 @@ class Application:
     objective: Objective = "cheapest"
     via_agent: bool = False
     subject_proof_only: bool = False
+    customer_works_date: dt.date | None = None
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {}
@@ -108,6 +109,7 @@ _DEFAULTS: dict[str, Any] = {
     "objective": "cheapest",
     "via_agent": False,
     "subject_proof_only": False,
+    "customer_works_date": None,
 }
 _REQUIRED = (
     "customer_name",
@@ -190,6 +192,7 @@ def parse_application(raw: Mapping[str, Any]) -> Application:
                 bad("location.lat", "must be between -90 and 90 degrees")
     app_date = _date(data.get("application_date"), "application_date", bad, required=True)
     land = _date(data.get("land_right_date"), "land_right_date", bad, required=False)
+    works = _date(data.get("customer_works_date"), "customer_works_date", bad, required=False)
     if (
         data.get("phases") == 1
         and _number(cap)
@@ -226,6 +229,7 @@ def parse_application(raw: Mapping[str, Any]) -> Application:
         objective=data["objective"],
         via_agent=data["via_agent"],
         subject_proof_only=data["subject_proof_only"],
+        customer_works_date=works,
     )
 
 

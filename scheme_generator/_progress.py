@@ -14,8 +14,9 @@ Warning = Literal["blue", "orange", "yellow", "red"]
 WARNING_ORDER: tuple[Warning, ...] = ("red", "yellow", "orange", "blue")
 
 
-def step_due_dates(steps: list[str], start: dt.date, total_workdays: int, cal: WorkCalendar,
-                   rules: Rules) -> list[tuple[str, dt.date]]:
+def step_due_dates(
+    steps: list[str], start: dt.date, total_workdays: int, cal: WorkCalendar, rules: Rules
+) -> list[tuple[str, dt.date]]:
     """Each step's due date: the whole-process limit shared out by ``progress.step_share``
     (renormalised over the steps this customer has)."""
     share = rules.get("progress.step_share")
@@ -29,8 +30,7 @@ def step_due_dates(steps: list[str], start: dt.date, total_workdays: int, cal: W
     return out
 
 
-def warning_level(due: dt.date, today: dt.date, cal: WorkCalendar, rules: Rules
-                  ) -> Warning | None:
+def warning_level(due: dt.date, today: dt.date, cal: WorkCalendar, rules: Rules) -> Warning | None:
     w = rules.get("progress.warnings")
     if today > due:
         overdue = cal.workdays_between(due, today)

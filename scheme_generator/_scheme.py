@@ -223,7 +223,19 @@ def _option(
         "due_date": cal.add_workdays(app.application_date, limit).isoformat(),
         "length_m_total": round(sum(c.length_m for c in chosen), 1),
         "reliability": reliability,
+        "supporting_project_contract_date": _contract_date(app, cal, limit, supporting),
     }
+
+
+def _contract_date(app: Application, cal: WorkCalendar, limit: int, supporting: bool) -> str | None:
+    """契约制: the supporting project's completion date, agreed with the customer, no later
+    than the customer's own works (or, without that date, the option's due date)."""
+    if not supporting:
+        return None
+    due = cal.add_workdays(app.application_date, limit)
+    if app.customer_works_date is not None:
+        due = min(due, app.customer_works_date)
+    return due.isoformat()
 
 
 def _split_cost(decision: PolicyDecision, line: float, equipment: float) -> dict[str, float]:

@@ -98,3 +98,41 @@ def test_statuses_and_warning_levels_on_the_right_working_days(tmp_path, monkeyp
             ]
             == "expired"
         )
+
+
+def test_supporting_project_contract_date_and_its_own_warning(tmp_path, monkeypatch):
+    monkeypatch.setenv("GRIDCAP_PLANNER_API_KEY", "planner-secret")
+    web = create_app(anyang(), database_url=f"sqlite:///{tmp_path / 's.db'}")
+    service = web.state.service
+    clock = {"today": dt.date(2026, 3, 2)}
+    service.today = lambda: clock["today"]
+    body = {
+        "customer_name": "某工厂",
+        "customer_type": "non_resident",
+        "business": "new",
+        "industry": "industrial",
+        "location": {"lon": 114.20, "lat": 36.03},
+        "capacity_kva": 9000,
+        "application_date": "2026-03-02",
+        "customer_works_date": "2026-03-16",
+    }
+    with TestClient(web) as client:
+        made = client.post("/api/v1/applications", json=body).json()
+        scheme = made["scheme"]
+        assert scheme["constrained"]
+        option = scheme["options"][0]
+        # 契约制: no later than the customer's own works (03-16 < the 16-day due date 03-24)
+        assert option["supporting_project_contract_date"] == "2026-03-16"
+        auth = {"Authorization": f"Bearer {made['access_token']}"}
+        clock["today"] = dt.date(2026, 3, 13)  # Friday: 03-16 is the next working day
+        p = client.get(f"/api/v1/applications/{made['application_id']}", headers=auth).json()[
+            "progress"
+        ]
+        assert p["supporting_project"]["warning"] == "orange"
+        clock["today"] = dt.date(2026, 3, 20)  # 4 working days late
+        p = client.get(f"/api/v1/applications/{made['application_id']}", headers=auth).json()[
+            "progress"
+        ]
+        assert p["supporting_project"]["warning"] == "red"
+        restricted = client.get("/api/v1/planner/restricted", headers=PLANNER).json()
+        assert restricted and restricted[0]["report_due"] == "2026-03-04"
