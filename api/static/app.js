@@ -92,7 +92,23 @@
     objective: "方案优先",
   };
 
+  // 可开放容量公开: the four area classes, in the published order.
+  var AREA_CLASS = [
+    ["city_centre", "市中心区"],
+    ["urban", "市区"],
+    ["town", "城镇"],
+    ["rural", "农村"],
+  ];
+  var INSPECTION = {
+    design_review: "设计文件审查",
+    midway_inspection: "中间检查",
+    completion_inspection: "竣工检验",
+  };
+  var FEE = { high_reliability_fee: "高可靠性供电费" };
+
   var state = {
+    publication: null, // GET /capacity/publication
+    rules: null, // GET /rules
     areas: [],
     lines: [],
     substations: [],
@@ -553,6 +569,7 @@
       fitFrame();
       buildMap();
       buildAreaLegend();
+      renderPublication(); // now with the substations' names
       $("map").setAttribute("data-ready", "true");
       var counts = { green: 0, yellow: 0, red: 0 };
       state.points.forEach(function (p) { counts[lightOf(p.props)] = (counts[lightOf(p.props)] || 0) + 1; });
@@ -568,6 +585,7 @@
 
   /** Re-read the capacity lights (after a reservation) and recolour the dots. */
   async function refreshCapacity() {
+    var publication = loadPublication();
     try {
       var fc = await getJson(API + "/capacity?level=connection_point&format=geojson");
       var before = Object.keys(state.pointEls).length;
@@ -581,6 +599,7 @@
       $("map-status").textContent = "可开放容量刷新失败：" + err.message;
     }
     if (state.site) loadNearby();
+    await publication;
   }
 
   // -------------------------------------------------------------------- site
@@ -1052,6 +1071,267 @@
     }
   }
 
+  // ------------------------------------------------ published information
+
+  function substationName(id) {
+    for (var i = 0; i < state.substations.length; i++) {
+      var p = state.substations[i].properties;
+      if (String(p.id) === String(id)) return p.name || null;
+    }
+    return null;
+  }
+
+  function lightDot(light) {
+    var l = light === "green" || light === "yellow" || light === "red" ? light : "unknown";
+    return h("i", { class: "dot " + l, title: name(LIGHT, l === "unknown" ? null : l) });
+  }
+
+  /** Which <details> in a box are open, by data-key (kept across a re-render). */
+  function openDetails(box) {
+    var open = {};
+    box.querySelectorAll("details[data-key]").forEach(function (d) { open[d.getAttribute("data-key")] = d.open; });
+    return open;
+  }
+
+  function details(key, open, summary) {
+    var d = h("details", { "data-key": key, class: "fold" }, h("summary", {}, summary));
+    if (open) d.open = true;
+    for (var i = 3; i < arguments.length; i++) append(d, arguments[i]);
+    return d;
+  }
+
+  function num(v) {
+    return v === null || v === undefined ? "—" : intFmt.format(v);
+  }
+
+  /** Green/yellow/red counts and openable capacity, one row per group, with a total. */
+  function countTable(head, rows, attr) {
+    var th = function (text, dot) { return h("th", { class: "n" }, dot ? lightDot(dot) : null, text); };
+    var tbody = h("tbody", {});
+    var total = { elements: 0, green: 0, yellow: 0, red: 0, openable_kva_total: 0, openable_kva_max: null };
+    rows.forEach(function (r) {
+      var a = {};
+      a[attr] = r.key;
+      tbody.appendChild(
+        h("tr", a,
+          h("th", { scope: "row" }, r.label, r.sub ? h("span", { class: "muted sub" }, r.sub) : null),
+          h("td", { class: "n" }, num(r.data.elements)),
+          h("td", { class: "n c-green" }, num(r.data.green)),
+          h("td", { class: "n c-yellow" }, num(r.data.yellow)),
+          h("td", { class: "n c-red" }, num(r.data.red)),
+          h("td", { class: "n" }, kva(r.data.openable_kva_total)),
+          h("td", { class: "n strong" }, kva(r.data.openable_kva_max)))
+      );
+      ["elements", "green", "yellow", "red", "openable_kva_total"].forEach(function (k) { total[k] += r.data[k] || 0; });
+      if (typeof r.data.openable_kva_max === "number") {
+        total.openable_kva_max = Math.max(total.openable_kva_max === null ? -Infinity : total.openable_kva_max, r.data.openable_kva_max);
+      }
+    });
+    return h("table", { class: "grid-table counts" },
+      h("thead", {},
+        h("tr", {}, h("th", {}, head), th("接入点"), th("绿", "green"), th("黄", "yellow"), th("红", "red"),
+          th("合计可开放"), th("最大可开放"))),
+      tbody,
+      h("tfoot", {},
+        h("tr", {},
+          h("th", { scope: "row" }, "合计"),
+          h("td", { class: "n" }, num(total.elements)),
+          h("td", { class: "n c-green" }, num(total.green)),
+          h("td", { class: "n c-yellow" }, num(total.yellow)),
+          h("td", { class: "n c-red" }, num(total.red)),
+          h("td", { class: "n" }, kva(total.openable_kva_total)),
+          h("td", { class: "n strong" }, kva(total.openable_kva_max)))));
+  }
+
+  function feederKva(v) {
+    if (v === null || v === undefined) return h("span", { class: "fd-kva muted" }, "—");
+    if (v < 0) return h("span", { class: "fd-kva neg", title: "已超出可开放容量" }, "缺口 " + kva(-v));
+    return h("span", { class: "fd-kva" }, kva(v));
+  }
+
+  function renderPublication() {
+    var pub = state.publication;
+    if (!pub) return;
+    var section = $("publication");
+    var body = $("publication-body");
+    var open = openDetails(body);
+    body.textContent = "";
+    body.className = "pub-body";
+    var net = pub.network || {};
+
+    body.appendChild(
+      h("div", { class: "summary-grid pub-meta" },
+        row("发布日期", dateZh(pub.published_on), "published-on"),
+        row("电网模型", (net.id || "—") + "（版本 " + (net.version || "—") + "）", "network-version"),
+        row("规则版本", pub.rules_version || "—", "rules-version"),
+        row("办理中的容量预留", num(pub.in_flight_reservations || 0) + " 笔", "in-flight"))
+    );
+    body.appendChild(
+      h("p", { class: "muted note" },
+        "可开放容量指在不改造电网的前提下还可接入的用电容量。按接入点（环网柜、杆塔、变电站间隔等）统计：",
+        lightDot("green"), "绿 充足、", lightDot("yellow"), "黄 有限、", lightDot("red"),
+        "红 不足；已为在办申请预留的容量已扣除。")
+    );
+
+    var byArea = {};
+    (pub.by_area_class || []).forEach(function (r) { byArea[r.area_class] = r; });
+    var areaRows = AREA_CLASS.filter(function (a) { return byArea[a[0]]; }).map(function (a) {
+      return { key: a[0], label: a[1], data: byArea[a[0]] };
+    });
+    (pub.by_area_class || []).forEach(function (r) {
+      if (!AREA_CLASS.some(function (a) { return a[0] === r.area_class; })) {
+        areaRows.push({ key: r.area_class, label: String(r.area_class), data: r });
+      }
+    });
+    var subRows = (pub.by_substation || []).map(function (r) {
+      var nm = substationName(r.substation);
+      return { key: r.substation, label: nm || String(r.substation), sub: nm ? r.substation : null, data: r };
+    });
+    body.appendChild(
+      details("stats", open.stats !== false, "按供电区域、按变电站统计",
+        h("div", { class: "pub-tables" },
+          h("div", { class: "pub-table", id: "publication-by-area" }, h("h3", {}, "按供电区域"),
+            countTable("供电区域", areaRows, "data-area-class")),
+          h("div", { class: "pub-table", id: "publication-by-substation" }, h("h3", {}, "按变电站"),
+            countTable("变电站", subRows, "data-substation"))))
+    );
+
+    var feeders = pub.feeders || [];
+    var groups = [];
+    var bySub = {};
+    feeders.forEach(function (f) {
+      var k = f.substation_id || "";
+      if (!bySub[k]) {
+        bySub[k] = [];
+        groups.push(k);
+      }
+      bySub[k].push(f);
+    });
+    var counts = { green: 0, yellow: 0, red: 0 };
+    feeders.forEach(function (f) { if (counts[f.light] !== undefined) counts[f.light] += 1; });
+    var list = h("div", { class: "feeder-groups", id: "publication-feeders" });
+    groups.forEach(function (sid) {
+      var ul = h("ul", { class: "feeder-list" });
+      bySub[sid].forEach(function (f) {
+        ul.appendChild(
+          h("li", { "data-feeder-id": f.id, "data-light": f.light || "unknown" },
+            lightDot(f.light), h("span", { class: "fd-name" }, f.name || f.id), feederKva(f.openable_kva))
+        );
+      });
+      list.appendChild(
+        h("div", { class: "feeder-group", "data-substation": sid },
+          h("h4", {}, (substationName(sid) || sid || "其他") + "（" + bySub[sid].length + " 条）"), ul)
+      );
+    });
+    body.appendChild(
+      details("feeders", !!open.feeders,
+        "10千伏线路可开放容量（共 " + feeders.length + " 条：绿 " + counts.green + "，黄 " + counts.yellow +
+          "，红 " + counts.red + "）",
+        list)
+    );
+
+    section.setAttribute("data-network-version", net.version || "");
+    section.setAttribute("data-in-flight", String(pub.in_flight_reservations || 0));
+    section.setAttribute("aria-busy", "false");
+  }
+
+  var publicationSeq = 0;
+  async function loadPublication() {
+    var seq = ++publicationSeq;
+    var section = $("publication");
+    try {
+      var pub = await getJson(API + "/capacity/publication");
+      if (seq !== publicationSeq) return;
+      state.publication = pub;
+      renderPublication();
+      section.setAttribute("data-ready", "true");
+      section.setAttribute("data-refreshed", String(Date.now()));
+    } catch (err) {
+      if (seq !== publicationSeq) return;
+      var body = $("publication-body");
+      var msg = "可开放容量公开信息" + (state.publication ? "刷新" : "加载") + "失败，请稍后刷新页面。（" + err.message + "）";
+      if (state.publication) body.insertBefore(h("p", { class: "status error" }, msg), body.firstChild);
+      else {
+        body.textContent = msg;
+        body.className = "status error";
+      }
+    }
+  }
+
+  function renderRules(rules) {
+    var body = $("rules-body");
+    body.textContent = "";
+    body.className = "rules-body";
+    var fees = rules.fees || {};
+    body.appendChild(
+      h("div", { class: "summary-grid" },
+        row("规则版本", rules.rules_version || "—", "rules-version"),
+        row("业务类型", (rules.business_types || []).length + " 类"))
+    );
+    if (fees.zh) body.appendChild(h("p", { class: "fee-note", id: "rules-fees" }, h("strong", {}, "收费："), fees.zh, "。"));
+
+    var tbody = h("tbody", {});
+    (rules.business_types || []).forEach(function (bt) {
+      var tl = bt.time_limit_workdays || {};
+      var steps = h("ol", { class: "flow" });
+      (bt.steps || []).forEach(function (st) { steps.appendChild(h("li", { "data-step": st.code }, st.zh || st.code)); });
+      var insp = (bt.inspections || []).map(function (c) { return name(INSPECTION, c); });
+      var mats = h("ul", { class: "mats" });
+      (bt.materials || []).forEach(function (m) { mats.appendChild(h("li", { "data-material": m.code }, m.zh || m.code)); });
+      if (!(bt.materials || []).length) mats.appendChild(h("li", {}, "无需另行提交"));
+      var feeText = (bt.fees || []).length
+        ? (bt.fees || []).map(function (c) { return name(FEE, c); }).join("、")
+        : "不收费";
+      var boundary = bt.investment_boundary || {};
+      tbody.appendChild(
+        h("tr", { "data-business-type": bt.business_type, "data-customer-class": bt.customer_class },
+          h("th", { scope: "row", class: "bt-label" }, bt.label_zh || bt.business_type),
+          h("td", { class: "bt-class" }, name(CLASS, bt.customer_class)),
+          h("td", { class: "bt-steps" }, steps,
+            insp.length ? h("div", { class: "muted small" }, "含检查：" + insp.join("、")) : null),
+          h("td", { class: "n bt-days" }, num(tl.without_supporting_project)),
+          h("td", { class: "n bt-days" }, num(tl.with_supporting_project)),
+          h("td", { class: "bt-materials" }, mats),
+          h("td", { class: "bt-boundary" }, boundary.zh || name(BOUNDARY, boundary.code)),
+          h("td", { class: "bt-fees" + ((bt.fees || []).length ? " has-fee" : "") }, feeText))
+      );
+    });
+    var table = h("table", { class: "grid-table rules-table" },
+      h("thead", {},
+        h("tr", {},
+          h("th", { rowspan: 2 }, "业务类型"),
+          h("th", { rowspan: 2 }, "客户分类"),
+          h("th", { rowspan: 2 }, "办电环节"),
+          h("th", { colspan: 2, class: "c" }, "办电时限（工作日）"),
+          h("th", { rowspan: 2 }, "申请资料"),
+          h("th", { rowspan: 2 }, "投资界面"),
+          h("th", { rowspan: 2 }, "收费")),
+        h("tr", {},
+          h("th", { class: "n", title: "无需配套电网工程" }, "无配套"),
+          h("th", { class: "n", title: "需要配套电网工程" }, "有配套"))),
+      tbody);
+    body.appendChild(
+      details("types", true, "各类业务的办电环节、时限、申请资料与投资界面（共 " + (rules.business_types || []).length + " 类）",
+        h("div", { class: "table-scroll" }, table),
+        h("p", { class: "muted note" },
+          "“无配套”“有配套”指是否需要同步建设配套电网工程。"))
+    );
+    var section = $("rules");
+    section.setAttribute("data-ready", "true");
+    section.setAttribute("aria-busy", "false");
+  }
+
+  async function loadRules() {
+    try {
+      state.rules = await getJson(API + "/rules");
+      renderRules(state.rules);
+    } catch (err) {
+      var body = $("rules-body");
+      body.textContent = "办电规则加载失败，请稍后刷新页面。（" + err.message + "）";
+      body.className = "status error";
+    }
+  }
+
   // -------------------------------------------------------------------- boot
 
   window.gridcapProject = function (lon, lat) {
@@ -1065,7 +1345,12 @@
     var o = svgOffset();
     return unproject(clientX - o[0], clientY - o[1]);
   };
-  window.gridcap = { state: state, setSite: setSite, refreshCapacity: refreshCapacity };
+  window.gridcap = {
+    state: state,
+    setSite: setSite,
+    refreshCapacity: refreshCapacity,
+    loadPublication: loadPublication,
+  };
 
   document.addEventListener("DOMContentLoaded", function () {
     $("application_date").value = today();
@@ -1080,5 +1365,7 @@
       });
     });
     loadMap();
+    loadPublication();
+    loadRules();
   });
 })();

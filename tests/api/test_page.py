@@ -9,7 +9,10 @@ downloaded at run time (no ``playwright install``). Hooks the test relies on (ap
 ``#map[data-ready="true"]``, ``circle.cp[data-id]``, ``window.gridcapProject(lon, lat)``
 (viewport position), inputs ``#lon``/``#lat``/``#capacity_kva``/``#customer_type``/
 ``#industry``, ``#submit``, ``#scheme[data-application-id]``, ``.option[data-option-id]``
-with ``.source[data-cp-id][data-role]`` and ``button.choose``, ``#result[data-status]``.
+with ``.source[data-cp-id][data-role]`` and ``button.choose``, ``#result[data-status]``;
+the published information: ``#publication[data-ready][data-refreshed][data-in-flight]`` with
+``tr[data-substation]``, ``tr[data-area-class]``, ``li[data-feeder-id]`` and
+``details[data-key]``; ``#rules[data-ready]`` with ``tr[data-business-type] .bt-label``.
 """
 
 from __future__ import annotations
@@ -43,6 +46,7 @@ ARTIFACTS = Path(__file__).resolve().parents[2] / "artifacts"
 APPLIED_KVA = 400.0
 SITE_OFFSET_M = 150.0  # the site is this far east of the connection point
 MAX_SITES = 6  # green points tried before giving up on getting two options
+AREA_CLASSES_ZH = ("市中心区", "市区", "城镇", "农村")
 POINT_KINDS_10KV = {"ring_main_unit", "pole"}
 EARTH_RADIUS_M = 6_371_000.0
 
@@ -175,6 +179,44 @@ def _nearby_openable(base: str, cp: dict[str, Any]) -> float:
     return float(match[0]["openable_kva"])
 
 
+def _check_published_information(page: Any, base: str) -> None:
+    """可开放容量公开 and 办电规则公开: loaded with the page, every substation and business type."""
+    health = _get_json(base + "/health")
+    page.wait_for_selector("#publication[data-ready='true']", timeout=60_000)
+    page.wait_for_selector("#rules[data-ready='true']", timeout=60_000)
+
+    publication = page.inner_text("#publication")
+    assert "可开放容量公开" in publication
+    assert health["network"]["version"] in publication, (health, publication)
+    assert health["rules_version"] in publication, (health, publication)
+    for area in AREA_CLASSES_ZH:
+        assert page.locator("#publication tr[data-area-class]", has_text=area).count() == 1, area
+    network = _get_json(base + "/api/v1/network.geojson")
+    substations = [
+        f["properties"] for f in network["features"] if f["properties"].get("kind") == "substation"
+    ]
+    assert substations, "the network has no substations"
+    for sub in substations:
+        row = page.locator(f"#publication tr[data-substation='{sub['id']}']")
+        assert row.count() == 1, (sub, publication)
+        assert str(sub.get("name") or sub["id"]) in row.inner_text(), (sub, row.inner_text())
+    published = _get_json(base + "/api/v1/capacity/publication")
+    assert page.locator("#publication li[data-feeder-id]").count() == len(published["feeders"])
+    assert page.get_attribute("#publication", "data-in-flight") == "0"
+
+    rules = _get_json(base + "/api/v1/rules")
+    labels = [
+        t.strip() for t in page.locator("#rules tr[data-business-type] .bt-label").all_inner_texts()
+    ]
+    assert len(labels) >= 10, labels
+    assert "低压居民新装" in labels and "高压新装、增容" in labels, labels
+    assert sorted(labels) == sorted(b["label_zh"] for b in rules["business_types"]), labels
+    resident = page.inner_text("#rules tr[data-business-type='lv_resident']")
+    for words in ("用电申请", "装表接电", "身份证明", "表箱"):
+        assert words in resident, (words, resident)
+    assert rules["fees"]["zh"] in page.inner_text("#rules")
+
+
 def _click_site(page: Any, lon: float, lat: float) -> None:
     """Click the map where (lon, lat) is drawn, as a customer would."""
     rel = page.evaluate(
@@ -203,6 +245,7 @@ def test_customer_picks_a_site_compares_options_and_chooses_one(browser: Any, se
         page.wait_for_selector("#map[data-ready='true']", timeout=60_000)
         assert page.locator("#map circle.cp").count() > 0
         assert "可开放容量" in page.inner_text("#legend")
+        _check_published_information(page, server)
 
         candidates = _green_10kv_points(server)
         assert candidates, "no green ring-main unit or pole with 400 kVA openable"
@@ -252,6 +295,7 @@ def test_customer_picks_a_site_compares_options_and_chooses_one(browser: Any, se
         before_kva = _nearby_openable(server, chosen)
 
         refreshed = page.get_attribute("#map", "data-refreshed")
+        published = page.get_attribute("#publication", "data-refreshed")
         first.locator("button.choose").click()
         page.wait_for_selector("#result[data-status]:not([data-status='pending'])")
         result = page.inner_text("#result")
@@ -271,7 +315,20 @@ def test_customer_picks_a_site_compares_options_and_chooses_one(browser: Any, se
         )
         dot_kva = page.get_attribute(f"circle.cp[data-id='{chosen['id']}']", "data-openable-kva")
         assert float(dot_kva or "nan") == pytest.approx(after_kva, abs=1.0)
+        # ... and the published capacity: the reservation is now in flight.
+        page.wait_for_function(
+            "(old) => document.querySelector('#publication')"
+            ".getAttribute('data-refreshed') !== old",
+            arg=published,
+        )
+        assert int(page.get_attribute("#publication", "data-in-flight") or "0") >= 1
 
+        # Everything unfolded and drawn before the screenshot.
+        for fold in page.locator("#publication details[data-key]:not([open]) > summary").all():
+            fold.click()
+        assert page.locator("#publication details[data-key]:not([open])").count() == 0
+        assert page.locator("#rules details[data-key]:not([open])").count() == 0
+        page.locator("#publication li[data-feeder-id]").first.wait_for(state="visible")
         ARTIFACTS.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(ARTIFACTS / "page.png"), full_page=True)
         assert not page_errors, page_errors
