@@ -26,7 +26,7 @@ from api._schemas import (
     WhatIfIn,
 )
 from api._service import Conflict, Forbidden, NotFound, Service, Unauthorized, what_if
-from capacity import CapacityError, capacity_rows, rows_to_geojson
+from capacity import CapacityError, ScenarioError, capacity_rows, rows_to_geojson
 from grid_models import GridModel, bus_positions, geodesic_m, load_rules, to_geojson
 from scheme_generator import (
     InvalidApplicationError,
@@ -106,6 +106,13 @@ def create_app(model: GridModel, *, database_url: str | None = None) -> FastAPI:
         log.warning("database unavailable: %s", type(exc).__name__)
         return JSONResponse(
             {"detail": "the database is unavailable; try again shortly"}, status_code=503
+        )
+
+    @web.exception_handler(ScenarioError)
+    async def _scenario(_: Request, exc: ScenarioError) -> JSONResponse:
+        return JSONResponse(
+            {"detail": [{"field": p.split(":")[0], "msg": p} for p in exc.problems]},
+            status_code=422,
         )
 
     @web.exception_handler(CapacityError)

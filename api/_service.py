@@ -438,77 +438,24 @@ def _worst(levels: list[Any]) -> Any:
 def what_if(
     model: GridModel, rules: Rules, scenario: Any, reservations: tuple[Reservation, ...]
 ) -> dict[str, Any]:
-    """Apply a scenario to a copy of the network and give the capacity diff per element."""
-    import copy
+    """The planner's scenario (API form) run by :func:`capacity.what_if`."""
+    from capacity import load_scenario
+    from capacity import what_if as run
 
-    from grid_models import model_from_net
-
-    net = copy.deepcopy(model.net)
-    bus_feeder = model.bus_feeder
-    for growth in scenario.load_growth:
-        factor = 1.0 + growth.percent / 100.0
-        buses = [int(b) for b in net.load["bus"]]
-        chosen = []
-        for i, b in enumerate(buses):
-            mv = (
-                model.distribution_transformers[model.lv_bus_transformer[b]].hv_bus
-                if b in model.lv_bus_transformer
-                else b
-            )
-            feeder = bus_feeder.get(mv)
-            if (
-                growth.scope == "all"
-                or growth.scope == "feeder"
-                and feeder == growth.id
-                or (
-                    growth.scope == "substation"
-                    and feeder
-                    and model.feeders[feeder].substation_id == growth.id
-                )
-            ):
-                chosen.append(i)
-            elif growth.scope == "area_class":
-                cp = model.connection_points.get(f"cp:{mv}")
-                if cp is not None and cp.area_class == growth.id:
-                    chosen.append(i)
-        idx = net.load.index[chosen]
-        net.load.loc[idx, "p_mw"] *= factor
-        net.load.loc[idx, "q_mvar"] *= factor
-    for change in scenario.switches:
-        if change.switch not in net.switch.index:
-            raise Conflict(f"switch {change.switch} is not in the network")
-        net.switch.loc[change.switch, "closed"] = change.closed
-    after_model = model_from_net(net, model_id=f"{model.id}+what-if", rules=rules)
-    before = rule_capacity(model, reservations, rules=rules)
-    valid = tuple(r for r in reservations if r.connection_point_id in after_model.connection_points)
-    after = rule_capacity(after_model, valid, rules=rules)
-    rows = []
-    for eid, el in before.elements.items():
-        if el.kind != scenario.level:
-            continue
-        a = after.elements.get(eid)
-        rows.append(
-            {
-                "id": eid,
-                "name": el.name,
-                "c1_kva_before": round(el.c1_kva, 1),
-                "c2_kva_before": round(el.c2_kva, 1),
-                "light_before": el.light,
-                "c1_kva_after": round(a.c1_kva, 1) if a else None,
-                "c2_kva_after": round(a.c2_kva, 1) if a else None,
-                "light_after": a.light if a else None,
-            }
-        )
-    newly = [
-        r["id"]
-        for r in rows
-        if r["light_before"] == "green" and r["light_after"] in ("yellow", "red")
-    ]
+    raw = {
+        "name": "api",
+        "load_growth": [g.model_dump() for g in scenario.load_growth],
+        "switches": [sw.model_dump() for sw in scenario.switches],
+    }
+    result = run(
+        model, load_scenario(raw, model), reservations, rules=rules, kinds=(scenario.level,)
+    )
     return {
         "level": scenario.level,
-        "elements": rows,
-        "newly_constrained": newly,
-        "network_version_after": after_model.version,
+        "elements": result.rows,
+        "newly_constrained": result.newly_constrained,
+        "changes": result.changes,
+        "network_version_after": result.network_version_after,
     }
 
 

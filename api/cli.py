@@ -351,6 +351,69 @@ def capacity(
     _write(text, out)
 
 
+@app.command("what-if")
+def what_if_command(
+    scenario: Annotated[Path, typer.Argument(help="scenario YAML (see docs/what-if.md)")],
+    network: Annotated[str, typer.Option(help="network spec")] = DEFAULT_NETWORK,
+    out: Annotated[Path | None, typer.Option("--out", help="folder for the results")] = None,
+) -> None:
+    """Apply a scenario to a copy of the network and show the capacity before and after."""
+    from capacity import load_scenario, what_if
+
+    model = _load(network)
+    try:
+        result = what_if(model, load_scenario(scenario, model))
+    except CapacityError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(code=2) from exc
+    summary = result.summary()
+    if out is not None:
+        out.mkdir(parents=True, exist_ok=True)
+        (out / "capacity_before_after.csv").write_text(rows_to_csv(result.rows), "utf-8")
+        (out / "what_if.json").write_text(
+            json.dumps(
+                {
+                    "summary": summary,
+                    "newly_constrained": result.newly_constrained,
+                    "elements": result.rows,
+                },
+                ensure_ascii=False,
+                indent=1,
+            ),
+            "utf-8",
+        )
+        (out / "capacity_after.geojson").write_text(
+            json.dumps(
+                rows_to_geojson([r for r in result.rows if r["lon_deg"] is not None], "what_if"),
+                ensure_ascii=False,
+            ),
+            "utf-8",
+        )
+        typer.echo(
+            f"wrote {out}/capacity_before_after.csv, what_if.json, capacity_after.geojson", err=True
+        )
+    typer.echo(f"scenario {summary['scenario']}: " + "; ".join(summary["changes"]))
+    typer.echo(
+        f"lights before {summary['lights']['before']}, after "
+        f"{summary['lights']['after']}; newly constrained: "
+        f"{summary['newly_constrained']}"
+    )
+    feeders = [
+        r
+        for r in result.rows
+        if r["kind"] == "feeder"
+        and r["c1_kva_after"] is not None
+        and r["c1_kva_after"] != r["c1_kva_before"]
+    ]
+    if feeders:
+        typer.echo(
+            rows_to_table(
+                feeders[:40],
+                ["id", "name", "c1_kva_before", "c1_kva_after", "light_before", "light_after"],
+            )
+        )
+
+
 class SchemeFormat(StrEnum):
     json = "json"
     html = "html"

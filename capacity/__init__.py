@@ -41,9 +41,23 @@ from capacity._transfer import (
     n1_transfer,
     relief_through_ties,
 )
+from capacity._whatif import (
+    Scenario,
+    ScenarioError,
+    WhatIfResult,
+    apply_scenario,
+    load_scenario,
+    what_if,
+)
 
 __all__ = [
     "LEVELS",
+    "Scenario",
+    "ScenarioError",
+    "WhatIfResult",
+    "apply_scenario",
+    "load_scenario",
+    "what_if",
     "BaseCaseError",
     "BusCapacity",
     "CapacityError",

@@ -235,3 +235,14 @@ def test_scheme_command_names_bad_fields(tmp_path):
     result = runner.invoke(app, ["scheme", str(bad)])
     assert result.exit_code == 2 and "capacity_kva" in result.output
     assert "Traceback" not in result.output
+
+
+def test_what_if_command_writes_its_results(tmp_path):
+    result = runner.invoke(
+        app, ["what-if", "examples/what_if_core_growth.yaml", "--out", str(tmp_path)]
+    )
+    assert result.exit_code == 0, result.output
+    assert "newly constrained" in result.stdout
+    assert (tmp_path / "capacity_before_after.csv").read_text("utf-8").startswith("id,kind")
+    data = json.loads((tmp_path / "what_if.json").read_text("utf-8"))
+    assert data["summary"]["changes"] and data["elements"]

@@ -1,0 +1,65 @@
+"""What-if: a scenario changes a copy, never the network; the diff says what changed."""
+
+from __future__ import annotations
+
+import pytest
+
+from capacity import ScenarioError, load_scenario, what_if
+from tests.scheme_generator.test_scheme import context
+
+
+def test_growth_lowers_capacity_and_reconductoring_raises_it():
+    model = context().model
+    version = model.version
+    growth = what_if(
+        model, load_scenario({"name": "g", "load_growth": [{"scope": "all", "percent": 10}]}, model)
+    )
+    feeders = [r for r in growth.rows if r["kind"] == "feeder"]
+    assert all(r["c1_kva_after"] <= r["c1_kva_before"] + 1e-6 for r in feeders)
+    assert any(r["c1_kva_after"] < r["c1_kva_before"] - 1 for r in feeders)
+    assert model.version == version  # the network itself is untouched
+    weakest = min(feeders, key=lambda r: r["c1_kva_before"])
+    better = what_if(
+        model,
+        load_scenario(
+            {"reconductor": [{"feeder_id": weakest["id"], "std_type": "YJV22-3x400"}]}, model
+        ),
+    )
+    row = next(r for r in better.rows if r["id"] == weakest["id"])
+    assert row["c1_kva_after"] >= row["c1_kva_before"]
+
+
+def test_added_load_is_seen_on_its_feeder():
+    model = context().model
+    cp = next(c for c in model.connection_points.values() if c.kind == "ring_main_unit")
+    result = what_if(
+        model, load_scenario({"added_loads": [{"connection_point_id": cp.id, "kva": 500}]}, model)
+    )
+    row = next(r for r in result.rows if r["id"] == cp.feeder_id)
+    # 500 kVA of commercial load follows the commercial profile: at the feeder's own peak
+    # time it adds between half and all of its 500 kVA (never more)
+    assert 250 <= row["c1_kva_before"] - row["c1_kva_after"] <= 500 + 1
+
+
+def test_bad_scenario_lists_every_problem():
+    model = context().model
+    with pytest.raises(ScenarioError) as err:
+        load_scenario(
+            {
+                "load_growth": [{"scope": "planet", "percent": "lots"}],
+                "switches": [{"switch": -1, "closed": "yes"}],
+                "reconductor": [{"feeder_id": "fd:nope", "std_type": "X"}],
+                "colour": 1,
+            },
+            model,
+        )
+    text = str(err.value)
+    for part in (
+        "load_growth[0].scope",
+        "load_growth[0].percent",
+        "switches[0].switch",
+        "switches[0].closed",
+        "reconductor[0].std_type",
+        "colour",
+    ):
+        assert part in text
