@@ -49,6 +49,7 @@ from capacity._whatif import (
     load_scenario,
     what_if,
 )
+from capacity._whatif_report import render_what_if
 
 __all__ = [
     "LEVELS",
@@ -84,6 +85,7 @@ __all__ = [
     "load_profiles",
     "n1_transfer",
     "reference_hosting",
+    "render_what_if",
     "relief_through_ties",
     "rows_to_csv",
     "rows_to_geojson",

@@ -68,6 +68,7 @@ class WhatIfResult:
     changes: list[str]
     network_version_after: str
     model_after: GridModel = field(repr=False)
+    upgrades: list[dict[str, Any]] = field(default_factory=list)
 
     def summary(self) -> dict[str, Any]:
         lights = {}
@@ -80,6 +81,8 @@ class WhatIfResult:
         return {
             "scenario": self.scenario.name,
             "changes": self.changes,
+            "upgrades": len(self.upgrades),
+            "upgrade_cost_cny": sum(u["cost_cny"] for u in self.upgrades),
             "elements": len(self.rows),
             "newly_constrained": len(self.newly_constrained),
             "lights": lights,
@@ -161,8 +164,8 @@ def apply_scenario(model: GridModel, scenario: Scenario) -> tuple[pp.pandapowerN
         net.load.loc[rows, "p_mw"] *= factor
         net.load.loc[rows, "q_mvar"] *= factor
         changes.append(
-            f"load growth {g['percent']:+g} % on {len(rows)} loads "
-            f"({g.get('scope', 'all')} {g.get('id') or ''})".strip()
+            f"负荷增长 {g['percent']:+g} %（{len(rows)} 个负荷，"
+            f"范围 {g.get('scope', 'all')} {g.get('id') or ''}）"
         )
     for a in scenario.added_loads:
         cp = model.connection_points[a["connection_point_id"]]
@@ -173,10 +176,10 @@ def apply_scenario(model: GridModel, scenario: Scenario) -> tuple[pp.pandapowerN
         )
         if "load_class" in net.load:
             net.load.loc[net.load.index[-1], "load_class"] = a.get("load_class", "commercial")
-        changes.append(f"added {a['kva']:g} kVA at {cp.name}")
+        changes.append(f"新增负荷 {a['kva']:g} kVA（{cp.name}）")
     for sw in scenario.switches:
         net.switch.loc[sw["switch"], "closed"] = sw["closed"]
-        changes.append(f"switch {sw['switch']} {'closed' if sw['closed'] else 'opened'}")
+        changes.append(f"开关 {sw['switch']} {'合上' if sw['closed'] else '断开'}")
     for rc in scenario.reconductor:
         lt = load_catalogue().line_type(rc["std_type"])
         lines = list(
@@ -196,14 +199,14 @@ def apply_scenario(model: GridModel, scenario: Scenario) -> tuple[pp.pandapowerN
             ("type", lt.pandapower_type),
         ):
             net.line.loc[lines, col] = value
-        changes.append(f"{len(lines)} lines reconductored to {lt.name}")
+        changes.append(f"{len(lines)} 段线路换线为 {lt.name}")
     for tr in scenario.transformer_replacement:
         tt = load_catalogue().transformer_type(tr["std_type"])
         data = tt.to_std_type()
         for col in ("sn_mva", "vk_percent", "vkr_percent", "pfe_kw", "i0_percent"):
             net.trafo.loc[tr["trafo"], col] = data[col]
         net.trafo.loc[tr["trafo"], "std_type"] = tt.name
-        changes.append(f"transformer {tr['trafo']} replaced by {tt.name}")
+        changes.append(f"变压器 {tr['trafo']} 更换为 {tt.name}")
     return net, changes
 
 
@@ -245,6 +248,10 @@ def what_if(
                 "c1_kva_after": round(a.c1_kva, 1) if a else None,
                 "c2_kva_after": round(a.c2_kva, 1) if a else None,
                 "light_after": a.light if a else None,
+                "rating_kva": round(b.rating_kva, 1) if math.isfinite(b.rating_kva) else None,
+                "load_rate_limit": b.load_rate_limit if math.isfinite(b.load_rate_limit) else None,
+                "peak_kva_before": round(b.peak_kva, 1) if math.isfinite(b.peak_kva) else None,
+                "peak_kva_after": round(a.peak_kva, 1) if a and math.isfinite(a.peak_kva) else None,
                 "lon_deg": b.lon_deg if math.isfinite(b.lon_deg) else None,
                 "lat_deg": b.lat_deg if math.isfinite(b.lat_deg) else None,
             }
@@ -254,7 +261,55 @@ def what_if(
         for r in rows
         if r["light_before"] == "green" and r["light_after"] in ("yellow", "red")
     ]
-    return WhatIfResult(scenario, rows, newly, changes, after_model.version, after_model)
+    return WhatIfResult(
+        scenario,
+        rows,
+        newly,
+        changes,
+        after_model.version,
+        after_model,
+        _implied_upgrades(after_model, rows, rules),
+    )
+
+
+def _implied_upgrades(
+    model: GridModel, rows: list[dict[str, Any]], rules: Rules | None
+) -> list[dict[str, Any]]:
+    """What the scenario asks of the grid: every feeder or main transformer red after it
+    that was not red before, with the project that removes the shortfall and its cost
+    (unit costs and durations from the rules file)."""
+    from grid_models import load_rules
+
+    r = (rules or load_rules()).get("scheme")
+    costs, days = r["costs_cny"], r["upgrade_durations_workdays"]
+    out = []
+    for row in rows:
+        if row["light_after"] != "red" or row["light_before"] == "red":
+            continue
+        if row["kind"] == "feeder":
+            feeder = model.feeders[row["id"]]
+            out.append(
+                {
+                    "element_id": row["id"],
+                    "name": row["name"],
+                    "kind": "reconductor",
+                    "shortfall_kva": round(-min(row["c1_kva_after"] or 0.0, 0.0), 1),
+                    "cost_cny": round(feeder.length_km * costs["overhead_10kv_per_km"]),
+                    "duration_workdays": days["reconductor"],
+                }
+            )
+        elif row["kind"] == "main_transformer":
+            out.append(
+                {
+                    "element_id": row["id"],
+                    "name": row["name"],
+                    "kind": "transformer_replacement",
+                    "shortfall_kva": round(-min(row["c1_kva_after"] or 0.0, 0.0), 1),
+                    "cost_cny": costs["main_transformer_replacement"],
+                    "duration_workdays": days["main_transformer_replacement"],
+                }
+            )
+    return out
 
 
 def _loads_in_scope(model: GridModel, scope: str, ident: str | None) -> list[int]:

@@ -246,3 +246,6 @@ def test_what_if_command_writes_its_results(tmp_path):
     assert (tmp_path / "capacity_before_after.csv").read_text("utf-8").startswith("id,kind")
     data = json.loads((tmp_path / "what_if.json").read_text("utf-8"))
     assert data["summary"]["changes"] and data["elements"]
+    html = (tmp_path / "what_if.html").read_text("utf-8")
+    assert "规划推演" in html and "<svg" in html and "<script" not in html
+    assert (tmp_path / "upgrades.csv").exists()

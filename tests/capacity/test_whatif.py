@@ -63,3 +63,17 @@ def test_bad_scenario_lists_every_problem():
         "colour",
     ):
         assert part in text
+
+
+def test_a_scenario_that_overloads_a_feeder_implies_an_upgrade_with_cost():
+    model = context().model
+    green = next(f for f in model.feeders.values() if f.wiring_mode == "single_ring")
+    result = what_if(
+        model,
+        load_scenario(
+            {"load_growth": [{"scope": "feeder", "id": green.id, "percent": 150}]}, model
+        ),
+    )
+    upgrade = next(u for u in result.upgrades if u["element_id"] == green.id)
+    assert upgrade["kind"] == "reconductor" and upgrade["cost_cny"] > 0
+    assert upgrade["shortfall_kva"] > 0
