@@ -358,7 +358,7 @@ def what_if_command(
     out: Annotated[Path | None, typer.Option("--out", help="folder for the results")] = None,
 ) -> None:
     """Apply a scenario to a copy of the network and show the capacity before and after."""
-    from capacity import load_scenario, render_what_if, what_if
+    from capacity import load_scenario, render_what_if, what_if, write_what_if_pngs
 
     model = _load(network)
     try:
@@ -391,10 +391,12 @@ def what_if_command(
             "utf-8",
         )
         (out / "what_if.html").write_text(render_what_if(result), "utf-8")
+        write_what_if_pngs(result, out)
         (out / "upgrades.csv").write_text(rows_to_csv(result.upgrades), "utf-8")
         typer.echo(
             f"wrote {out}: capacity_before_after.csv, what_if.json, "
-            "capacity_after.geojson, what_if.html, upgrades.csv",
+            "capacity_after.geojson, what_if.html, upgrades.csv, capacity_map.png, "
+            "feeder_loading.png",
             err=True,
         )
     typer.echo(f"scenario {summary['scenario']}: " + "; ".join(summary["changes"]))

@@ -49,6 +49,7 @@ from capacity._whatif import (
     load_scenario,
     what_if,
 )
+from capacity._whatif_png import write_what_if_pngs
 from capacity._whatif_report import render_what_if
 
 __all__ = [
@@ -59,6 +60,7 @@ __all__ = [
     "apply_scenario",
     "load_scenario",
     "what_if",
+    "write_what_if_pngs",
     "BaseCaseError",
     "BusCapacity",
     "CapacityError",

@@ -249,3 +249,5 @@ def test_what_if_command_writes_its_results(tmp_path):
     html = (tmp_path / "what_if.html").read_text("utf-8")
     assert "规划推演" in html and "<svg" in html and "<script" not in html
     assert (tmp_path / "upgrades.csv").exists()
+    for png in ("capacity_map.png", "feeder_loading.png"):
+        assert (tmp_path / png).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
