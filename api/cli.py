@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from tqdm import tqdm
 
 from capacity import (
     CapacityError,
@@ -20,6 +21,7 @@ from capacity import (
     rows_to_table,
 )
 from grid_models import DEFAULT_NETWORK, GridModel, GridModelError, load_model, to_geojson
+from scheme_generator import SchemeError
 
 app = typer.Typer(
     help="gridcap: openable capacity and supply schemes for a 10 kV network.",
@@ -356,17 +358,39 @@ def what_if_command(
     scenario: Annotated[Path, typer.Argument(help="scenario YAML (see docs/what-if.md)")],
     network: Annotated[str, typer.Option(help="network spec")] = DEFAULT_NETWORK,
     out: Annotated[Path | None, typer.Option("--out", help="folder for the results")] = None,
+    database: Annotated[
+        str | None,
+        typer.Option(help="the service's database: show which stored applications change scheme"),
+    ] = None,
 ) -> None:
     """Apply a scenario to a copy of the network and show the capacity before and after."""
     from capacity import load_scenario, render_what_if, what_if, write_what_if_pngs
 
     model = _load(network)
     try:
-        result = what_if(model, load_scenario(scenario, model))
-    except CapacityError as exc:
+        loaded = load_scenario(scenario, model)
+        with tqdm(total=3, desc="what-if", disable=None) as bar:
+            result = what_if(model, loaded)
+            bar.update(1)
+            applications = _applications_effect(model, result.model_after, loaded, database)
+            bar.update(2)
+    except (CapacityError, SchemeError) as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(code=2) from exc
     summary = result.summary()
+    if applications.get("schemes"):
+        changed = [a for a in applications["schemes"] if a["changed"]]
+        typer.echo(
+            f"stored applications whose scheme changes: {len(changed)} of "
+            f"{len(applications['schemes'])}"
+        )
+    if applications.get("reserve_pool"):
+        pool = applications["reserve_pool"]
+        typer.echo(
+            f"reserve pool of {pool['applications']}: CP-SAT serves "
+            f"{pool['cp_sat']['served']} ({pool['cp_sat']['cost_cny']:,} CNY), greedy "
+            f"{pool['greedy']['served']} ({pool['greedy']['cost_cny']:,} CNY)"
+        )
     if out is not None:
         out.mkdir(parents=True, exist_ok=True)
         (out / "capacity_before_after.csv").write_text(rows_to_csv(result.rows), "utf-8")
@@ -376,6 +400,7 @@ def what_if_command(
                     "summary": summary,
                     "newly_constrained": result.newly_constrained,
                     "upgrades": result.upgrades,
+                    "applications": applications,
                     "elements": result.rows,
                 },
                 ensure_ascii=False,
@@ -419,6 +444,40 @@ def what_if_command(
                 ["id", "name", "c1_kva_before", "c1_kva_after", "light_before", "light_after"],
             )
         )
+
+
+def _applications_effect(
+    model: GridModel, after: GridModel, scenario: Any, database: str | None
+) -> dict[str, Any]:
+    """Stored applications whose scheme changes, and the scenario's reserve pool."""
+    from scheme_generator import SchemeContext, parse_application, reserve_pool, schemes_that_change
+
+    out: dict[str, Any] = {}
+    if not database and not scenario.reserve_pool:
+        return out
+    after_ctx = SchemeContext.build(after)
+    if database:
+        from sqlalchemy import select
+
+        from api._db import ApplicationRow, Database
+
+        db = Database(database)
+        with db.sessions() as s:
+            rows = (
+                s.execute(
+                    select(ApplicationRow).where(
+                        ApplicationRow.status.in_(("scheme_offered", "option_selected"))
+                    )
+                )
+                .scalars()
+                .all()
+            )
+            apps = [(r.id, parse_application(r.application)) for r in rows]
+        db.engine.dispose()
+        out["schemes"] = schemes_that_change(SchemeContext.build(model), after_ctx, apps)
+    if scenario.reserve_pool:
+        out["reserve_pool"] = reserve_pool(after_ctx, list(scenario.reserve_pool))
+    return out
 
 
 class SchemeFormat(StrEnum):

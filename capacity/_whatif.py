@@ -56,6 +56,9 @@ class Scenario:
     switches: tuple[dict[str, Any], ...] = ()
     reconductor: tuple[dict[str, Any], ...] = ()
     transformer_replacement: tuple[dict[str, Any], ...] = ()
+    # applications expected to connect (储备项目): carried for the scheme layer, which runs
+    # them through the batch optimiser on the changed network
+    reserve_pool: tuple[dict[str, Any], ...] = ()
 
 
 @dataclass
@@ -109,6 +112,7 @@ def load_scenario(source: str | Path | Mapping[str, Any], model: GridModel) -> S
         "switches",
         "reconductor",
         "transformer_replacement",
+        "reserve_pool",
     }
     problems += [f"{k}: not a scenario field" for k in raw if k not in known]
     lists = {k: raw.get(k) or [] for k in known - {"name"}}

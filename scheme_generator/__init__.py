@@ -17,6 +17,7 @@ from scheme_generator._publication import BUSINESS_TYPES, business_rules, publis
 from scheme_generator._reply_sheet import render_reply_sheet
 from scheme_generator._scheme import generate_scheme
 from scheme_generator._solver import Choice, CpSatSolver, SourceRule, SourceSolver
+from scheme_generator._whatif_schemes import reserve_pool, schemes_that_change
 
 __all__ = [
     "BUSINESS_TYPES",
@@ -47,4 +48,6 @@ __all__ = [
     "decide",
     "parse_application",
     "render_reply_sheet",
+    "reserve_pool",
+    "schemes_that_change",
 ]

@@ -83,10 +83,12 @@ class Application:
     customer_works_date: dt.date | None = None
 
     def to_dict(self) -> dict[str, Any]:
+        """The application in the contract's shape (``location: {lon, lat}``)."""
         out: dict[str, Any] = {}
         for f in fields(self):
             value = getattr(self, f.name)
             out[f.name] = value.isoformat() if isinstance(value, dt.date) else value
+        out["location"] = {"lon": out.pop("lon_deg"), "lat": out.pop("lat_deg")}
         return out
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pandapower as pp
 from typer.testing import CliRunner
@@ -251,3 +252,42 @@ def test_what_if_command_writes_its_results(tmp_path):
     assert (tmp_path / "upgrades.csv").exists()
     for png in ("capacity_map.png", "feeder_loading.png"):
         assert (tmp_path / png).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_what_if_reports_changed_schemes_and_the_reserve_pool(tmp_path):
+    from fastapi.testclient import TestClient
+
+    from api._app import create_app
+    from grid_models import load_model
+
+    db = f"sqlite:///{tmp_path / 'w.db'}"
+    model = load_model("builtin:anyang")
+    app_body = json.loads(Path("examples/application.json").read_text("utf-8"))
+    with TestClient(create_app(model, database_url=db)) as client:
+        assert client.post("/api/v1/applications", json=app_body).status_code == 201
+    scenario = tmp_path / "s.yaml"
+    scenario.write_text(
+        "name: pool\n"
+        "load_growth: [{scope: all, percent: 30}]\n"
+        "reserve_pool:\n"
+        + "".join(
+            f"  - {{customer_name: 储备{i}, customer_type: non_resident, "
+            f"business: new, ownership: chain_branch, capacity_kva: 400, "
+            f"location: {{lon: {114.34 + 0.002 * i}, lat: 36.10}}, "
+            f"application_date: '2026-12-01'}}\n"
+            for i in range(3)
+        ),
+        "utf-8",
+    )
+    result = runner.invoke(
+        app, ["what-if", str(scenario), "--database", db, "--out", str(tmp_path / "out")]
+    )
+    assert result.exit_code == 0, result.output
+    assert "stored applications whose scheme changes:" in result.stdout
+    assert "reserve pool of 3" in result.stdout
+    data = json.loads((tmp_path / "out" / "what_if.json").read_text("utf-8"))
+    assert len(data["applications"]["schemes"]) == 1
+    assert (
+        data["applications"]["reserve_pool"]["cp_sat"]["served"]
+        >= (data["applications"]["reserve_pool"]["greedy"]["served"])
+    )

@@ -56,3 +56,9 @@ def test_missing_required_fields():
 def test_single_phase_only_up_to_10_kw():
     with pytest.raises(InvalidApplicationError, match="phases"):
         parse_application({**GOOD, "phases": 1, "capacity_kva": 30})
+
+
+def test_to_dict_round_trips_in_the_contract_shape():
+    app = parse_application(GOOD)
+    again = parse_application(app.to_dict())
+    assert again == app and app.to_dict()["location"] == {"lon": 114.35, "lat": 36.10}
