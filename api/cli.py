@@ -217,6 +217,29 @@ _ELEMENT_COLUMNS = [
 ]
 
 
+_KIND_OF_LEVEL = {
+    "main_transformer": "main_transformer",
+    "bus_section": "bus_section",
+    "feeder": "feeder",
+    "segment": "segment",
+    "transformer": "distribution_transformer",
+    "bus": "connection_point",
+    "connection_point": "connection_point",
+}
+
+
+def _distributed_rows(
+    spec: str, model: GridModel, level: str, scheduler: str, reservations: list[Reservation]
+) -> list[dict[str, Any]]:
+    from capacity import distributed_rule_capacity
+
+    elements = distributed_rule_capacity(
+        spec, reservations, scheduler=None if scheduler == "local" else scheduler, model=model
+    )
+    kind = _KIND_OF_LEVEL[level]
+    return [e.to_dict() for e in elements.values() if e.kind == kind]
+
+
 def _reservations(path: Path | None) -> list[Reservation]:
     if path is None:
         return []
@@ -293,6 +316,10 @@ def capacity(
             "through its ties if its head section fails (AC power flow per tie)",
         ),
     ] = False,
+    scheduler: Annotated[
+        str | None,
+        typer.Option(help="rule-based sweep on Dask: 'local' (a LocalCluster) or tcp://host:port"),
+    ] = None,
 ) -> None:
     """Openable capacity per element (rule-based) or per bus (AC power flow)."""
     if level is None:
@@ -314,17 +341,22 @@ def capacity(
             power_factor=power_factor,
             generation=False if no_generation else None,
         )
-        rows = capacity_rows(
-            model,
-            chosen_level.value,
-            chosen_method.value,
-            criteria,
-            engine=engine.value,
-            reservations=_reservations(reservations),
-            summary=summary.value if summary else None,
-            time_series=time_series,
-            n1=n1_transfer,
-        )
+        if scheduler and chosen_method is CapacityMethod.rules and not (summary or n1_transfer):
+            rows = _distributed_rows(
+                network, model, chosen_level.value, scheduler, _reservations(reservations)
+            )
+        else:
+            rows = capacity_rows(
+                model,
+                chosen_level.value,
+                chosen_method.value,
+                criteria,
+                engine=engine.value,
+                reservations=_reservations(reservations),
+                summary=summary.value if summary else None,
+                time_series=time_series,
+                n1=n1_transfer,
+            )
     except (CapacityError, GridModelError) as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(code=2) from exc

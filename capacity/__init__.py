@@ -9,6 +9,7 @@
 """
 
 from capacity._criteria import HostingCriteria
+from capacity._distributed import distributed_rule_capacity, partitions
 from capacity._errors import (
     BaseCaseError,
     CapacityError,
@@ -82,6 +83,8 @@ __all__ = [
     "bus_levels",
     "capacity_rows",
     "connection_point_capacity",
+    "distributed_rule_capacity",
+    "partitions",
     "critical_steps",
     "fast_hosting",
     "load_profiles",

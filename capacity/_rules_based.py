@@ -122,8 +122,11 @@ def rule_capacity(
     *,
     rules: Rules | None = None,
     profiles: LoadProfiles | None = None,
+    substations: Iterable[str] | None = None,
 ) -> RuleCapacity:
-    """C1, C2, openable capacity and light for every element and connection point."""
+    """C1, C2, openable capacity and light for every element and connection point
+    (of ``substations`` only, when given: a partition of a distributed sweep — every
+    supply path stays inside its substation, so partitions are independent)."""
     rules = rules or load_rules()
     cap_rules = rules.get("capacity")
     profiles = profiles or load_profiles(model.net, rules)
@@ -141,6 +144,9 @@ def rule_capacity(
         *model.segments,
         *model.distribution_transformers,
     ]
+    only = set(substations) if substations is not None else None
+    if only is not None:
+        rows = [eid for eid in rows if _substation_of(model, eid) in only]
     row_of: dict[str, int] = {eid: r for r, eid in enumerate(rows)}
     pairs: list[tuple[int, int, float]] = []
     # a section fed by several main transformers loads them in proportion to their rating
@@ -148,7 +154,7 @@ def rule_capacity(
     for sec in model.bus_sections.values():
         units = [model.main_transformers[m] for m in sec.main_transformer_ids]
         total = sum(u.sn_mva for u in units) or 1.0
-        mt_share[sec.id] = [(row_of[u.id], u.sn_mva / total) for u in units]
+        mt_share[sec.id] = [(row_of[u.id], u.sn_mva / total) for u in units if u.id in row_of]
 
     seg_chain: dict[str, tuple[str, ...]] = {}
 
@@ -175,8 +181,8 @@ def rule_capacity(
             targets.append(feeder)
         if section:
             targets.append(section)
-            pairs.extend((r, li, share) for r, share in mt_share[section])
-        pairs.extend((row_of[t], li, 1.0) for t in targets)
+            pairs.extend((r, li, share) for r, share in mt_share.get(section, ()))
+        pairs.extend((row_of[t], li, 1.0) for t in targets if t in row_of)
     n_rows = len(rows)
     arr = np.asarray(pairs, dtype=float).reshape(-1, 3)
     supply = csr_matrix(
@@ -281,6 +287,8 @@ def rule_capacity(
             area_class=area,
         )
     for cp_id, cp in model.connection_points.items():
+        if only is not None and cp.substation_id not in only:
+            continue
         path = [e for e in path_of[cp_id][1:] if e in result]
         if not path:
             continue
@@ -319,6 +327,20 @@ def rule_capacity(
         elements=result,
         path_of=path_of,
     )
+
+
+def _substation_of(model: GridModel, eid: str) -> str | None:
+    kind = _kind(eid)
+    if kind == "main_transformer":
+        return model.main_transformers[eid].substation_id
+    if kind == "bus_section":
+        return model.bus_sections[eid].substation_id
+    if kind == "feeder":
+        return model.feeders[eid].substation_id
+    if kind == "segment":
+        return model.feeders[model.segments[eid].feeder_id].substation_id
+    dt = model.distribution_transformers[eid]
+    return model.feeders[dt.feeder_id].substation_id if dt.feeder_id else None
 
 
 def _kind(eid: str) -> ElementKind:
