@@ -48,6 +48,7 @@ bench: $(STAMP)
 	$(BIN)/python -W ignore bench/bench_service.py --database postgresql
 	$(BIN)/python -W ignore bench/bench_fuzz.py
 	$(BIN)/python -W ignore bench/bench_faults.py
+	$(BIN)/python -W ignore bench/bench_scaleout.py
 
 # Refresh the constraints (lock) file from a clean environment.
 lock:
