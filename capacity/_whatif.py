@@ -56,6 +56,7 @@ class Scenario:
     switches: tuple[dict[str, Any], ...] = ()
     reconductor: tuple[dict[str, Any], ...] = ()
     transformer_replacement: tuple[dict[str, Any], ...] = ()
+    new_feeders: tuple[dict[str, Any], ...] = ()
     # applications expected to connect (储备项目): carried for the scheme layer, which runs
     # them through the batch optimiser on the changed network
     reserve_pool: tuple[dict[str, Any], ...] = ()
@@ -112,6 +113,7 @@ def load_scenario(source: str | Path | Mapping[str, Any], model: GridModel) -> S
         "switches",
         "reconductor",
         "transformer_replacement",
+        "new_feeders",
         "reserve_pool",
     }
     problems += [f"{k}: not a scenario field" for k in raw if k not in known]
@@ -149,6 +151,15 @@ def load_scenario(source: str | Path | Mapping[str, Any], model: GridModel) -> S
             )
         if tr.get("std_type") not in catalogue.transformer_types:
             problems.append(f"transformer_replacement[{i}].std_type: not a catalogue type")
+    for i, nf in enumerate(lists["new_feeders"]):
+        if nf.get("bus_section_id") not in model.bus_sections:
+            problems.append(f"new_feeders[{i}].bus_section_id: not a bus section")
+        elif not model.bus_sections[nf["bus_section_id"]].bays_free:
+            problems.append(f"new_feeders[{i}].bus_section_id: no free bay")
+        if nf.get("to_connection_point_id") not in model.connection_points:
+            problems.append(f"new_feeders[{i}].to_connection_point_id: not in the network")
+        if nf.get("std_type", "YJV22-3x300") not in catalogue.line_types:
+            problems.append(f"new_feeders[{i}].std_type: not a catalogue line type")
     if problems:
         raise ScenarioError(problems)
     return Scenario(
@@ -211,7 +222,54 @@ def apply_scenario(model: GridModel, scenario: Scenario) -> tuple[pp.pandapowerN
             net.trafo.loc[tr["trafo"], col] = data[col]
         net.trafo.loc[tr["trafo"], "std_type"] = tt.name
         changes.append(f"变压器 {tr['trafo']} 更换为 {tt.name}")
+    for nf in scenario.new_feeders:
+        changes.append(_new_feeder(model, net, nf))
     return net, changes
+
+
+def _new_feeder(model: GridModel, net: pp.pandapowerNet, nf: dict[str, Any]) -> str:
+    """A new 10 kV feeder from a bus section's free bay to a connection point; the line that
+    fed the point's segment is opened so the point and what lies beyond it move over."""
+    from grid_models import geodesic_m
+
+    section = model.bus_sections[nf["bus_section_id"]]
+    cp = model.connection_points[nf["to_connection_point_id"]]
+    sub = model.substations[section.substation_id]
+    length = nf.get("length_km")
+    if length is None:
+        length = max(
+            0.05, float(geodesic_m(sub.lon_deg, sub.lat_deg, cp.lon_deg, cp.lat_deg)) / 1000 * 1.3
+        )
+    std = nf.get("std_type", "YJV22-3x300")
+    line = pp.create_line(
+        net, section.buses[0], cp.bus, float(length), std, name=nf.get("name", "新出线")
+    )
+    pp.create_switch(net, section.buses[0], line, "l", closed=True, type="CB")
+    entry = _segment_entry(model, cp.segment_id)
+    if entry is not None:
+        net.line.loc[entry, "in_service"] = False
+    return f"新出10千伏线路：{section.name} → {cp.name}，{std} {float(length):.2f} km" + (
+        f"，断开原供电线路 {entry}" if entry is not None else ""
+    )
+
+
+def _segment_entry(model: GridModel, seg_id: str | None) -> int | None:
+    if seg_id is None:
+        return None
+    seg = model.segments[seg_id]
+    parent = seg.parent_segment_id
+    upstream = (
+        set(model.segments[parent].buses)
+        if parent
+        else set(model.bus_sections[model.feeders[seg.feeder_id].bus_section_id].buses)
+    )
+    for line in seg.lines:
+        if {
+            int(model.net.line.at[line, "from_bus"]),
+            int(model.net.line.at[line, "to_bus"]),
+        } & upstream:
+            return int(line)
+    return None
 
 
 def what_if(

@@ -77,3 +77,37 @@ def test_a_scenario_that_overloads_a_feeder_implies_an_upgrade_with_cost():
     upgrade = next(u for u in result.upgrades if u["element_id"] == green.id)
     assert upgrade["kind"] == "reconductor" and upgrade["cost_cny"] > 0
     assert upgrade["shortfall_kva"] > 0
+
+
+def test_new_feeder_takes_over_part_of_a_loaded_feeder():
+    model = context().model
+    feeder = max(
+        (f for f in model.feeders.values() if f.wiring_mode != "radial"),
+        key=lambda f: len(f.segment_ids),
+    )
+    section = next(
+        s
+        for s in model.bus_sections.values()
+        if s.bays_free and s.substation_id == feeder.substation_id
+    )
+    # a point fed by the second segment: the new feeder takes over most of the old one
+    head = next(s for s in feeder.segment_ids if feeder.head_line in model.segments[s].lines)
+    far = next(
+        c
+        for c in model.connection_points.values()
+        if c.feeder_id == feeder.id
+        and c.kind in ("ring_main_unit", "pole")
+        and c.segment_id
+        and model.segments[c.segment_id].parent_segment_id == head
+    )
+    result = what_if(
+        model,
+        load_scenario(
+            {"new_feeders": [{"bus_section_id": section.id, "to_connection_point_id": far.id}]},
+            model,
+        ),
+    )
+    assert len(result.model_after.feeders) == len(model.feeders) + 1
+    row = next(r for r in result.rows if r["id"] == feeder.id)
+    assert row["c1_kva_after"] > row["c1_kva_before"]  # its tail moved to the new feeder
+    assert any("新出10千伏线路" in c for c in result.changes)
