@@ -16,6 +16,7 @@ from dataclasses import replace
 
 import numpy as np
 import pandapower as pp
+from tqdm import tqdm
 
 from capacity._criteria import HostingCriteria
 from capacity._fast import fast_hosting
@@ -76,7 +77,7 @@ def ac_capacity_over_time(
     steps = critical_steps(profiles, rule_capacity(model, rules=rules, profiles=profiles), limit)
     chosen = list(buses) if buses is not None else None
     best: dict[int, BusCapacity] = {}
-    for step in steps:
+    for step in tqdm(steps, desc="AC capacity over time", disable=None):
         at = profiles.label[step]
         for cap in fast_hosting(net_at(model.net, profiles, step), criteria, chosen, rules=rules):
             if cap.bus not in best or cap.p_mw_max < best[cap.bus].p_mw_max:
