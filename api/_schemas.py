@@ -7,6 +7,16 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from scheme_generator import (
+    Business,
+    Category,
+    CustomerType,
+    ImportantLevel,
+    Industry,
+    Objective,
+    Ownership,
+)
+
 
 class Location(BaseModel):
     lon: float = Field(ge=-180, le=180, examples=[114.35])
@@ -38,28 +48,15 @@ class ApplicationIn(BaseModel):
     )
 
     customer_name: str = Field(min_length=1, max_length=200)
-    customer_type: Literal["resident", "non_resident"]
-    business: Literal["new", "capacity_increase"]
-    category: Literal[
-        "general", "ev_charging", "irrigation_well", "base_station_5g", "temporary"
-    ] = "general"
-    industry: Literal[
-        "industrial",
-        "commercial",
-        "residential",
-        "non_resident_lighting",
-        "agriculture",
-        "telecom_base_station",
-        "petrol_station",
-        "public_service",
-    ] = "commercial"
-    ownership: Literal[
-        "private", "state_owned_subsidiary", "chain_branch", "collective", "individual"
-    ] = "private"
+    customer_type: CustomerType
+    business: Business
+    category: Category = "general"
+    industry: Industry = "commercial"
+    ownership: Ownership = "private"
     location: Location
     capacity_kva: float = Field(gt=0, le=1_000_000)
     phases: Literal[1, 3] = 3
-    important_user_level: Literal["special", "first", "second", "temporary"] | None = None
+    important_user_level: ImportantLevel | None = None
     in_provincial_park: bool | None = None
     electrification_share: float = Field(0.0, ge=0, le=1)
     proactive: bool = False
@@ -70,7 +67,7 @@ class ApplicationIn(BaseModel):
     land_right_date: dt.date | None = None
     in_urban_planning_area: bool | None = None
     address_matches_licence: bool = False
-    objective: Literal["cheapest", "nearest"] = "cheapest"
+    objective: Objective = "cheapest"
     application_date: dt.date
     via_agent: bool = False
     subject_proof_only: bool = False

@@ -6,7 +6,17 @@ voltage, sources, steps, inspections, investment boundary, materials, archive, o
 plan, fees, time limit), and :class:`WorkCalendar` counts Chinese working days.
 """
 
-from scheme_generator._application import Application, parse_application
+from scheme_generator._application import (
+    Application,
+    Business,
+    Category,
+    CustomerType,
+    ImportantLevel,
+    Industry,
+    Objective,
+    Ownership,
+    parse_application,
+)
 from scheme_generator._batch import BatchProblem, BatchResult, greedy, solve_batch
 from scheme_generator._calendar import WorkCalendar, calendar_from_rules
 from scheme_generator._candidates import Candidate, SchemeContext, find_candidates
@@ -25,6 +35,13 @@ __all__ = [
     "step_due_dates",
     "warning_level",
     "Application",
+    "Business",
+    "Category",
+    "CustomerType",
+    "ImportantLevel",
+    "Industry",
+    "Objective",
+    "Ownership",
     "business_rules",
     "published_rules",
     "BatchProblem",

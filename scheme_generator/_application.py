@@ -6,7 +6,7 @@ import datetime as dt
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 from scheme_generator._errors import FieldProblem, InvalidApplicationError
 
@@ -28,22 +28,13 @@ ImportantLevel = Literal["special", "first", "second", "temporary"]
 Objective = Literal["cheapest", "nearest"]
 
 _CHOICES: dict[str, tuple[str, ...]] = {
-    "customer_type": ("resident", "non_resident"),
-    "business": ("new", "capacity_increase"),
-    "category": ("general", "ev_charging", "irrigation_well", "base_station_5g", "temporary"),
-    "industry": (
-        "industrial",
-        "commercial",
-        "residential",
-        "non_resident_lighting",
-        "agriculture",
-        "telecom_base_station",
-        "petrol_station",
-        "public_service",
-    ),
-    "ownership": ("private", "state_owned_subsidiary", "chain_branch", "collective", "individual"),
-    "important_user_level": ("special", "first", "second", "temporary"),
-    "objective": ("cheapest", "nearest"),
+    "customer_type": get_args(CustomerType),
+    "business": get_args(Business),
+    "category": get_args(Category),
+    "industry": get_args(Industry),
+    "ownership": get_args(Ownership),
+    "important_user_level": get_args(ImportantLevel),
+    "objective": get_args(Objective),
 }
 
 
