@@ -11,7 +11,9 @@ from __future__ import annotations
 import copy
 import math
 import warnings
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandapower as pp
@@ -151,22 +153,12 @@ def _try_tie(
     lo: np.ndarray,
     hi: np.ndarray,
 ) -> TieTransfer:
-    net = copy.deepcopy(base)
-    net.line.loc[list(head_lines), "in_service"] = False
     tie = model.tie_switches[tie_id]
-    if tie.switch is not None:
-        net.switch.loc[tie.switch, "closed"] = True
-    if tie.line is not None:
-        net.line.loc[tie.line, "in_service"] = True
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)
-        warnings.simplefilter("ignore", MatrixRankWarning)
-        try:
-            pp.runpp(net)
-        except pp.LoadflowNotConverged:
-            return TieTransfer(
-                tie_id, partner, False, math.inf, math.nan, -math.inf, False, "nonconvergence"
-            )
+    net = _solved_with_tie(base, tie, head_lines)
+    if net is None:
+        return TieTransfer(
+            tie_id, partner, False, math.inf, math.nan, -math.inf, False, "nonconvergence"
+        )
     # only the two feeders involved (and their substations) are judged
     area = set(model.feeders[feeder_id].lines)
     if partner and partner in model.feeders:
@@ -261,21 +253,11 @@ def relief_through_ties(
             chain.append(seg)
             seg = model.segments[seg].parent_segment_id
         # split points: segment entries between the head and the tie, nearest the tie first
-        splits = [_entry_line(model, s) for s in chain[:-1]][:max_splits]
+        splits = [model.segment_entry_line(s) for s in chain[:-1]][:max_splits]
         for line in [x for x in splits if x is not None]:
-            net = copy.deepcopy(base)
-            net.line.loc[line, "in_service"] = False
-            if tie.switch is not None:
-                net.switch.loc[tie.switch, "closed"] = True
-            if tie.line is not None:
-                net.line.loc[tie.line, "in_service"] = True
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore", RuntimeWarning)
-                warnings.simplefilter("ignore", MatrixRankWarning)
-                try:
-                    pp.runpp(net)
-                except pp.LoadflowNotConverged:
-                    continue
+            net = _solved_with_tie(base, tie, (line,))
+            if net is None:
+                continue
             freed = head_before - _head_kva(net, fd.head_line)
             rows = net.line.index.isin(list(model.feeders[partner].lines))
             loading = (
@@ -305,17 +287,22 @@ def _head_kva(net: pp.pandapowerNet, head_line: int) -> float:
     return 0.0 if math.isnan(s) else s * 1000.0
 
 
-def _entry_line(model: GridModel, seg_id: str) -> int | None:
-    """The line through which a segment is fed (the one touching its parent)."""
-    seg = model.segments[seg_id]
-    parent = seg.parent_segment_id
-    if parent is None:
-        return None
-    parent_buses = set(model.segments[parent].buses)
-    net = model.net
-    for line in seg.lines:
-        if net.line.at[line, "from_bus"] in parent_buses or net.line.at[line, "to_bus"] in (
-            parent_buses
-        ):
-            return int(line)
-    return int(seg.lines[0])
+def _solved_with_tie(
+    base: pp.pandapowerNet, tie: Any, out_lines: Sequence[int]
+) -> pp.pandapowerNet | None:
+    """A copy of ``base`` with ``out_lines`` out and ``tie`` closed, solved by pandapower's
+    AC power flow; None when it does not converge (the transfer is then not possible)."""
+    net = copy.deepcopy(base)
+    net.line.loc[list(out_lines), "in_service"] = False
+    if tie.switch is not None:
+        net.switch.loc[tie.switch, "closed"] = True
+    if tie.line is not None:
+        net.line.loc[tie.line, "in_service"] = True
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        warnings.simplefilter("ignore", MatrixRankWarning)
+        try:
+            pp.runpp(net)
+        except pp.LoadflowNotConverged:
+            return None
+    return net

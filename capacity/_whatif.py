@@ -245,31 +245,12 @@ def _new_feeder(model: GridModel, net: pp.pandapowerNet, nf: dict[str, Any]) -> 
         net, section.buses[0], cp.bus, float(length), std, name=nf.get("name", "新出线")
     )
     pp.create_switch(net, section.buses[0], line, "l", closed=True, type="CB")
-    entry = _segment_entry(model, cp.segment_id)
+    entry = model.segment_entry_line(cp.segment_id)
     if entry is not None:
         net.line.loc[entry, "in_service"] = False
     return f"新出10千伏线路：{section.name} → {cp.name}，{std} {float(length):.2f} km" + (
         f"，断开原供电线路 {entry}" if entry is not None else ""
     )
-
-
-def _segment_entry(model: GridModel, seg_id: str | None) -> int | None:
-    if seg_id is None:
-        return None
-    seg = model.segments[seg_id]
-    parent = seg.parent_segment_id
-    upstream = (
-        set(model.segments[parent].buses)
-        if parent
-        else set(model.bus_sections[model.feeders[seg.feeder_id].bus_section_id].buses)
-    )
-    for line in seg.lines:
-        if {
-            int(model.net.line.at[line, "from_bus"]),
-            int(model.net.line.at[line, "to_bus"]),
-        } & upstream:
-            return int(line)
-    return None
 
 
 def what_if(

@@ -237,6 +237,24 @@ class GridModel:
             path.append(section.substation_id)
         return tuple(path)
 
+    def segment_entry_line(self, segment_id: str | None) -> int | None:
+        """The line through which a segment is fed: the one touching its parent segment
+        (or, for a feeder's first segment, its bus section); None if none touches."""
+        if segment_id is None:
+            return None
+        seg = self.segments[segment_id]
+        parent = seg.parent_segment_id
+        upstream = (
+            set(self.segments[parent].buses)
+            if parent
+            else set(self.bus_sections[self.feeders[seg.feeder_id].bus_section_id].buses)
+        )
+        line = self.net.line
+        for idx in seg.lines:
+            if {int(line.at[idx, "from_bus"]), int(line.at[idx, "to_bus"])} & upstream:
+                return int(idx)
+        return None
+
     def area_class_at(self, lon_deg: float, lat_deg: float) -> AreaClass:
         """The area class (市中心区/市区/城镇/农村) at a place; ``rural`` outside every polygon."""
         cls = classify_points(self.areas, np.array([lon_deg]), np.array([lat_deg]))[0]
