@@ -17,6 +17,8 @@ if TYPE_CHECKING:
     import networkx as nx
     import pandapower as pp
 
+    from grid_models._corridors import CorridorNetwork
+
 WiringMode = Literal["radial", "single_tie", "two_ties", "three_ties", "single_ring", "double_ring"]
 WIRING_MODES: tuple[WiringMode, ...] = (
     "radial",
@@ -270,6 +272,14 @@ class GridModel:
 
     def iter_problems(self, severity: str | None = None) -> Iterator[Problem]:
         return (p for p in self.problems if severity is None or p.severity == severity)
+
+    @cached_property
+    def corridors(self) -> CorridorNetwork | None:
+        """The corridor layer (roads, cable ducts, crossings) routes follow; None if the
+        network carries none (routes then fall back to crow-fly × a factor)."""
+        from grid_models._corridors import corridors_of
+
+        return corridors_of(self.net)
 
     @cached_property
     def graph(self) -> nx.MultiGraph:

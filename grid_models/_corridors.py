@@ -1,0 +1,329 @@
+"""The corridor layer (电力管廊通道): roads, cable ducts, rivers and railways a new line follows.
+
+A network may carry ``net["gridcap_corridors"]``: one row per polyline with ``id``,
+``name``, ``kind`` and ``geometry`` (a GeoJSON ``LineString`` in lon/lat, as text).
+Traversable kinds are listed in :data:`TRAVERSABLE_KINDS`; ``river`` and ``railway`` rows
+are barriers: a traversable segment that crosses one is a crossing (bridge, culvert, pipe
+jacking) and carries its kind in ``edge_crossing``. Polylines meet where they share a
+vertex (coordinates equal to 1e-7 degree, about a centimetre).
+
+:class:`CorridorNetwork` is the graph a route is found on: a networkx graph for anyone
+who wants it, and the same edges as a sparse matrix for fast shortest paths from one site.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import TYPE_CHECKING, Any, Literal
+
+import numpy as np
+import pandas as pd
+from scipy.sparse import csr_matrix
+from scipy.sparse.csgraph import dijkstra
+from scipy.spatial import cKDTree
+
+from grid_models._errors import Problem
+
+if TYPE_CHECKING:
+    import networkx as nx
+
+CORRIDORS_TABLE = "gridcap_corridors"
+CorridorKind = Literal["main_road", "road", "rural_road", "lane", "cable_duct", "river", "railway"]
+TRAVERSABLE_KINDS: tuple[str, ...] = ("main_road", "road", "rural_road", "lane", "cable_duct")
+BARRIER_KINDS: tuple[str, ...] = ("river", "railway")
+CORRIDOR_KINDS: tuple[str, ...] = TRAVERSABLE_KINDS + BARRIER_KINDS
+
+_M_PER_DEG_LAT = 110_574.0
+_M_PER_DEG_LON_EQ = 111_320.0
+_VERTEX_DIGITS = 7
+
+
+@dataclass(frozen=True, slots=True)
+class Barrier:
+    """A river or railway a route may cross only where a corridor crosses it."""
+
+    id: str
+    name: str
+    kind: str
+    lon: np.ndarray
+    lat: np.ndarray
+
+
+@dataclass(eq=False)
+class CorridorNetwork:
+    """Corridor graph: nodes with coordinates, edges with length, kind and crossing."""
+
+    node_lon: np.ndarray
+    node_lat: np.ndarray
+    edge_u: np.ndarray
+    edge_v: np.ndarray
+    edge_length_m: np.ndarray
+    edge_kind: np.ndarray
+    edge_crossing: np.ndarray
+    edge_corridor: np.ndarray
+    barriers: tuple[Barrier, ...]
+    names: dict[str, str] = field(default_factory=dict)
+    problems: list[Problem] = field(default_factory=list)
+
+    @property
+    def n_nodes(self) -> int:
+        return len(self.node_lon)
+
+    @property
+    def n_edges(self) -> int:
+        return len(self.edge_u)
+
+    @cached_property
+    def _frame(self) -> tuple[float, float, float]:
+        lat0 = float(np.nanmean(self.node_lat)) if self.n_nodes else 0.0
+        return lat0, _M_PER_DEG_LON_EQ * math.cos(math.radians(lat0)), _M_PER_DEG_LAT
+
+    def _xy(self, lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
+        _, kx, ky = self._frame
+        return np.column_stack((np.asarray(lon, float) * kx, np.asarray(lat, float) * ky))
+
+    @cached_property
+    def _tree(self) -> cKDTree:
+        return cKDTree(self._xy(self.node_lon, self.node_lat))
+
+    @cached_property
+    def matrix(self) -> csr_matrix:
+        """Symmetric sparse matrix of edge lengths (m); parallel edges keep the shortest."""
+        n = self.n_nodes
+        u = np.concatenate((self.edge_u, self.edge_v))
+        v = np.concatenate((self.edge_v, self.edge_u))
+        w = np.concatenate((self.edge_length_m, self.edge_length_m))
+        order = np.lexsort((w, v, u))
+        u, v, w = u[order], v[order], w[order]
+        first = np.ones(len(u), dtype=bool)
+        first[1:] = (u[1:] != u[:-1]) | (v[1:] != v[:-1])
+        # a zero-length edge would vanish from a sparse matrix: keep it as 1 mm
+        return csr_matrix((np.maximum(w[first], 1e-3), (u[first], v[first])), shape=(n, n))
+
+    @cached_property
+    def _edge_of_pair(self) -> dict[tuple[int, int], int]:
+        out: dict[tuple[int, int], int] = {}
+        for e, (a, b) in enumerate(zip(self.edge_u.tolist(), self.edge_v.tolist(), strict=True)):
+            key = (a, b) if a < b else (b, a)
+            best = out.get(key)
+            if best is None or self.edge_length_m[e] < self.edge_length_m[best]:
+                out[key] = e
+        return out
+
+    @cached_property
+    def graph(self) -> nx.Graph:
+        """The corridors as a networkx graph (nodes carry lon/lat, edges length/kind)."""
+        import networkx as nx
+
+        g = nx.Graph()
+        for i in range(self.n_nodes):
+            g.add_node(i, lon=float(self.node_lon[i]), lat=float(self.node_lat[i]))
+        for (a, b), e in self._edge_of_pair.items():
+            g.add_edge(
+                a,
+                b,
+                length_m=float(self.edge_length_m[e]),
+                kind=str(self.edge_kind[e]),
+                crossing=str(self.edge_crossing[e]),
+                corridor=str(self.edge_corridor[e]),
+            )
+        return g
+
+    def nearest_nodes(
+        self, lon: np.ndarray | float, lat: np.ndarray | float
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """The nearest corridor node of each place and the straight distance to it (m)."""
+        lon_a = np.atleast_1d(np.asarray(lon, float))
+        lat_a = np.atleast_1d(np.asarray(lat, float))
+        if not self.n_nodes:
+            return np.full(len(lon_a), -1, np.int64), np.full(len(lon_a), np.inf)
+        dist, idx = self._tree.query(self._xy(lon_a, lat_a))
+        return np.asarray(idx, np.int64), np.asarray(dist, float)
+
+    def shortest_from(self, node: int, limit_m: float) -> tuple[np.ndarray, np.ndarray]:
+        """Route length (m) from ``node`` to every node within ``limit_m`` (inf beyond) and
+        the predecessor of each node on its shortest path (-9999 where none)."""
+        dist, pred = dijkstra(
+            self.matrix,
+            directed=False,
+            indices=int(node),
+            limit=float(limit_m),
+            return_predecessors=True,
+        )
+        return np.asarray(dist, float), np.asarray(pred, np.int64)
+
+    def path_nodes(self, predecessors: np.ndarray, target: int) -> list[int]:
+        """The nodes from the search's start to ``target`` (empty if unreached)."""
+        out: list[int] = []
+        node = int(target)
+        guard = self.n_nodes + 1
+        while node >= 0 and guard:
+            out.append(node)
+            node = int(predecessors[node])
+            guard -= 1
+        out.reverse()
+        return out if len(out) == 1 or predecessors[out[-1]] >= 0 else []
+
+    def path_edges(self, nodes: list[int]) -> list[int]:
+        """Edge indices along consecutive ``nodes``."""
+        pairs = self._edge_of_pair
+        return [pairs[(a, b) if a < b else (b, a)] for a, b in zip(nodes, nodes[1:], strict=False)]
+
+    @classmethod
+    def from_table(cls, table: pd.DataFrame) -> CorridorNetwork:
+        """Build the graph from ``net["gridcap_corridors"]``; bad rows become problems."""
+        problems: list[Problem] = []
+        key_of: dict[tuple[float, float], int] = {}
+        lons: list[float] = []
+        lats: list[float] = []
+        eu: list[int] = []
+        ev: list[int] = []
+        kinds: list[str] = []
+        owners: list[str] = []
+        barriers: list[Barrier] = []
+        names: dict[str, str] = {}
+
+        def node(lon: float, lat: float) -> int:
+            key = (round(lon, _VERTEX_DIGITS), round(lat, _VERTEX_DIGITS))
+            got = key_of.get(key)
+            if got is None:
+                got = key_of[key] = len(lons)
+                lons.append(key[0])
+                lats.append(key[1])
+            return got
+
+        for row in table.itertuples(index=False):
+            cid = str(getattr(row, "id", ""))
+            kind = str(getattr(row, "kind", ""))
+            name = str(getattr(row, "name", "") or "")
+            coords = _line_coordinates(getattr(row, "geometry", None))
+            if kind not in CORRIDOR_KINDS:
+                problems.append(
+                    _problem(
+                        "corridor_kind",
+                        cid,
+                        f"corridor {cid!r}: kind {kind!r} is not one"
+                        f" of {', '.join(CORRIDOR_KINDS)}",
+                    )
+                )
+                continue
+            if coords is None or len(coords) < 2:
+                problems.append(
+                    _problem(
+                        "corridor_geometry",
+                        cid,
+                        f"corridor {cid!r}: geometry is not a LineString of two or more"
+                        " lon/lat positions",
+                    )
+                )
+                continue
+            names[cid] = name
+            if kind in BARRIER_KINDS:
+                barriers.append(Barrier(cid, name, kind, coords[:, 0].copy(), coords[:, 1].copy()))
+                continue
+            ids = [node(float(x), float(y)) for x, y in coords]
+            for a, b in zip(ids, ids[1:], strict=False):
+                if a != b:
+                    eu.append(a)
+                    ev.append(b)
+                    kinds.append(kind)
+                    owners.append(cid)
+        node_lon = np.asarray(lons, float)
+        node_lat = np.asarray(lats, float)
+        u = np.asarray(eu, np.int64)
+        v = np.asarray(ev, np.int64)
+        length = _geodesic(node_lon[u], node_lat[u], node_lon[v], node_lat[v])
+        crossing = _crossings(node_lon, node_lat, u, v, barriers)
+        return cls(
+            node_lon=node_lon,
+            node_lat=node_lat,
+            edge_u=u,
+            edge_v=v,
+            edge_length_m=length,
+            edge_kind=np.asarray(kinds, dtype=object),
+            edge_crossing=crossing,
+            edge_corridor=np.asarray(owners, dtype=object),
+            barriers=tuple(barriers),
+            names=names,
+            problems=problems,
+        )
+
+
+def corridors_of(net: Any) -> CorridorNetwork | None:
+    """The corridor graph of a pandapower net, or None when it carries no corridors."""
+    table = net.get(CORRIDORS_TABLE) if hasattr(net, "get") else None
+    if not isinstance(table, pd.DataFrame) or table.empty:
+        return None
+    graph = CorridorNetwork.from_table(table)
+    return graph if graph.n_edges else None
+
+
+def _problem(code: str, cid: str, message: str) -> Problem:
+    return Problem(code, "warning", "corridor", (cid,), message)
+
+
+def _line_coordinates(value: object) -> np.ndarray | None:
+    if isinstance(value, str):
+        try:
+            value = json.loads(value)
+        except ValueError:
+            return None
+    if not isinstance(value, dict) or value.get("type") != "LineString":
+        return None
+    try:
+        arr = np.asarray(value.get("coordinates"), dtype=float)
+    except (TypeError, ValueError):
+        return None
+    if arr.ndim != 2 or arr.shape[1] < 2 or not np.isfinite(arr[:, :2]).all():
+        return None
+    if (np.abs(arr[:, 0]) > 180).any() or (np.abs(arr[:, 1]) > 90).any():
+        return None
+    return arr[:, :2]
+
+
+def _geodesic(lon1: np.ndarray, lat1: np.ndarray, lon2: np.ndarray, lat2: np.ndarray) -> np.ndarray:
+    from grid_models._geo import geodesic_m
+
+    return np.asarray(geodesic_m(lon1, lat1, lon2, lat2), float)
+
+
+def _crossings(
+    lon: np.ndarray, lat: np.ndarray, u: np.ndarray, v: np.ndarray, barriers: list[Barrier]
+) -> np.ndarray:
+    """Per edge: the kind of barrier it crosses ('' for none; a railway wins over a river)."""
+    out = np.full(len(u), "", dtype=object)
+    if not len(u) or not barriers:
+        return out
+    ax, ay, bx, by = lon[u], lat[u], lon[v], lat[v]
+    for barrier in sorted(barriers, key=lambda b: b.kind == "railway"):
+        for i in range(len(barrier.lon) - 1):
+            cx, cy = barrier.lon[i], barrier.lat[i]
+            dx, dy = barrier.lon[i + 1], barrier.lat[i + 1]
+            hit = _segments_cross(ax, ay, bx, by, cx, cy, dx, dy)
+            out[hit] = barrier.kind
+    return out
+
+
+def _segments_cross(
+    ax: np.ndarray,
+    ay: np.ndarray,
+    bx: np.ndarray,
+    by: np.ndarray,
+    cx: float,
+    cy: float,
+    dx: float,
+    dy: float,
+) -> np.ndarray:
+    """Which segments AB properly cross the segment CD (vectorised over AB)."""
+
+    def orient(px: Any, py: Any, qx: Any, qy: Any, rx: Any, ry: Any) -> Any:
+        return (qx - px) * (ry - py) - (qy - py) * (rx - px)
+
+    d1 = orient(cx, cy, dx, dy, ax, ay)
+    d2 = orient(cx, cy, dx, dy, bx, by)
+    d3 = orient(ax, ay, bx, by, cx, cy)
+    d4 = orient(ax, ay, bx, by, dx, dy)
+    return np.asarray((d1 * d2 < 0) & (d3 * d4 < 0), dtype=bool)
