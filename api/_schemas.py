@@ -11,6 +11,7 @@ from scheme_generator import (
     Business,
     Category,
     CustomerType,
+    EstateMetering,
     ImportantLevel,
     Industry,
     Objective,
@@ -72,6 +73,10 @@ class ApplicationIn(BaseModel):
     via_agent: bool = False
     subject_proof_only: bool = False
     customer_works_date: dt.date | None = None
+    households: int | None = Field(None, gt=0, le=1_000_000)
+    estate_metering: EstateMetering | None = None
+    household_floor_area_m2: float | None = Field(None, gt=0, le=10_000)
+    security_load_kva: float | None = Field(None, gt=0, le=1_000_000)
 
     def to_domain_dict(self) -> dict[str, Any]:
         data = self.model_dump()

@@ -6,6 +6,8 @@
 - :func:`fast_hosting` (default) and :func:`reference_hosting` (pandapower bisection):
   the largest load an AC power flow accepts at each bus, and what binds.
 - :func:`connection_point_capacity`: a point's openable capacity, min(rules, AC).
+- :func:`project_for` / :func:`point_capacity_after`: the supporting project that gives an
+  element the room needed, and a point's capacity recomputed with projects in place.
 """
 
 from capacity._criteria import HostingCriteria
@@ -20,6 +22,15 @@ from capacity._errors import (
 from capacity._fast import fast_hosting
 from capacity._hosting import BusCapacity, base_case_voltages, bus_levels, reference_hosting
 from capacity._loads import LoadProfiles, load_profiles
+from capacity._projects import (
+    GapPlan,
+    PointAfter,
+    Project,
+    close_gap,
+    point_capacity_after,
+    project_for,
+    with_projects,
+)
 from capacity._publish import (
     PointCapacity,
     rows_to_csv,
@@ -33,7 +44,13 @@ from capacity._report import (
     capacity_rows,
     connection_point_capacity,
 )
-from capacity._rules_based import ElementCapacity, Reservation, RuleCapacity, rule_capacity
+from capacity._rules_based import (
+    ElementCapacity,
+    Reservation,
+    RuleCapacity,
+    rule_capacity,
+    trunk_lines,
+)
 from capacity._timeseries import ac_capacity_over_time, critical_steps
 from capacity._transfer import (
     FeederTransfer,
@@ -71,7 +88,10 @@ __all__ = [
     "HostingCriteria",
     "LoadProfiles",
     "MissingRatingError",
+    "GapPlan",
+    "PointAfter",
     "PointCapacity",
+    "Project",
     "Reservation",
     "RuleCapacity",
     "TieTransfer",
@@ -95,6 +115,11 @@ __all__ = [
     "rows_to_csv",
     "rows_to_geojson",
     "rows_to_table",
+    "close_gap",
+    "point_capacity_after",
+    "project_for",
     "rule_capacity",
+    "trunk_lines",
+    "with_projects",
     "summarise",
 ]

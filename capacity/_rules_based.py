@@ -425,7 +425,7 @@ def _limits(
         if "type" in line
         else np.zeros(len(line), bool)
     )
-    trunk = _trunk_lines(model)
+    trunk = trunk_lines(model)
     for r, eid in enumerate(rows):
         kind = _kind(eid)
         if kind == "main_transformer":
@@ -464,9 +464,11 @@ def _limits(
     return limits, ratings, lam, secure, factor_kind
 
 
-def _trunk_lines(model: GridModel) -> dict[str, tuple[int, ...]]:
+def trunk_lines(
+    model: GridModel, feeder_ids: Iterable[str] | None = None
+) -> dict[str, tuple[int, ...]]:
     """Each feeder's trunk (主干线): the lines from its head to its tie points, or to its
-    farthest bus when it has no tie."""
+    farthest bus when it has no tie (of ``feeder_ids`` only, when given)."""
     net = model.net
     line = net.line
     tie_buses: dict[str, list[int]] = defaultdict(list)
@@ -479,7 +481,10 @@ def _trunk_lines(model: GridModel) -> dict[str, tuple[int, ...]]:
     length = line["length_km"].to_numpy(float)
     out: dict[str, tuple[int, ...]] = {}
     line_pos = pd.Index(line.index)
-    for fd in model.feeders.values():
+    wanted = (
+        model.feeders.values() if feeder_ids is None else (model.feeders[f] for f in feeder_ids)
+    )
+    for fd in wanted:
         adj: dict[int, list[tuple[int, int, float]]] = defaultdict(list)
         pos = line_pos.get_indexer(list(fd.lines))
         for p in pos.tolist():

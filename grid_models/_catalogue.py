@@ -39,6 +39,11 @@ class LineType:
     source: str
 
     @property
+    def cross_section_mm2(self) -> float:
+        """Conductor cross-section (截面), mm², read from the type name."""
+        return _cross_section_mm2(self.name)
+
+    @property
     def pandapower_type(self) -> str:
         """pandapower's line ``type``: ``ol`` overhead, ``cs`` cable."""
         return "ol" if self.kind == "overhead" else "cs"

@@ -12,7 +12,15 @@ from scheme_generator._errors import FieldProblem, InvalidApplicationError
 
 CustomerType = Literal["resident", "non_resident"]
 Business = Literal["new", "capacity_increase"]
-Category = Literal["general", "ev_charging", "irrigation_well", "base_station_5g", "temporary"]
+Category = Literal[
+    "general",
+    "ev_charging",
+    "irrigation_well",
+    "base_station_5g",
+    "temporary",
+    "residential_estate",
+]
+EstateMetering = Literal["one_meter_per_household", "master_meter"]
 Industry = Literal[
     "industrial",
     "commercial",
@@ -35,6 +43,7 @@ _CHOICES: dict[str, tuple[str, ...]] = {
     "ownership": get_args(Ownership),
     "important_user_level": get_args(ImportantLevel),
     "objective": get_args(Objective),
+    "estate_metering": get_args(EstateMetering),
 }
 
 
@@ -43,7 +52,10 @@ class Application:
     """The fields of ``POST /api/v1/applications`` (contract), validated.
 
     ``via_agent`` (委托代理人办理) and ``subject_proof_only`` (容缺: only the subject proof at
-    the counter) are gridcap's additions for the materials rules of annex 1.
+    the counter) are gridcap's additions for the materials rules of annex 1. A residential
+    estate (``category: residential_estate``) gives ``households`` and ``estate_metering``
+    (一户一表 / 合表) and may give ``household_floor_area_m2``; important users may give their
+    security load (保安负荷) as ``security_load_kva``.
     """
 
     customer_name: str
@@ -72,6 +84,10 @@ class Application:
     via_agent: bool = False
     subject_proof_only: bool = False
     customer_works_date: dt.date | None = None
+    households: int | None = None
+    estate_metering: EstateMetering | None = None
+    household_floor_area_m2: float | None = None
+    security_load_kva: float | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """The application in the contract's shape (``location: {lon, lat}``)."""
@@ -103,6 +119,10 @@ _DEFAULTS: dict[str, Any] = {
     "via_agent": False,
     "subject_proof_only": False,
     "customer_works_date": None,
+    "households": None,
+    "estate_metering": None,
+    "household_floor_area_m2": None,
+    "security_load_kva": None,
 }
 _REQUIRED = (
     "customer_name",
@@ -147,7 +167,7 @@ def parse_application(raw: Mapping[str, Any]) -> Application:
             bad(name, "is not a field of an application")
     for name, choices in _CHOICES.items():
         value = data.get(name)
-        if value is None and name == "important_user_level":
+        if value is None and name in ("important_user_level", "estate_metering"):
             continue
         if value is not None and value not in choices:
             bad(name, f"must be one of {', '.join(choices)}, not {value!r}")
@@ -183,6 +203,21 @@ def parse_application(raw: Mapping[str, Any]) -> Application:
                 bad("location.lon", "must be between -180 and 180 degrees")
             if not -90 <= lat <= 90:
                 bad("location.lat", "must be between -90 and 90 degrees")
+    households: Any = data.get("households")
+    if households is not None and (
+        isinstance(households, bool) or not isinstance(households, int) or not households > 0
+    ):
+        bad("households", "must be a whole number of households above 0")
+    if data.get("category") == "residential_estate" and households is None:
+        bad("households", "is required for a residential estate")
+    if data.get("category") == "residential_estate" and data.get("estate_metering") is None:
+        data["estate_metering"] = "one_meter_per_household"
+    area: Any = data.get("household_floor_area_m2")
+    if area is not None and (not _number(area) or not 0 < float(area) <= 10_000):
+        bad("household_floor_area_m2", "must be a floor area above 0 and at most 10 000 m²")
+    security: Any = data.get("security_load_kva")
+    if security is not None and (not _number(security) or not 0 < float(security) <= 1_000_000):
+        bad("security_load_kva", "must be a number above 0 and at most 1 000 000 kVA")
     app_date = _date(data.get("application_date"), "application_date", bad, required=True)
     land = _date(data.get("land_right_date"), "land_right_date", bad, required=False)
     works = _date(data.get("customer_works_date"), "customer_works_date", bad, required=False)
@@ -223,6 +258,10 @@ def parse_application(raw: Mapping[str, Any]) -> Application:
         via_agent=data["via_agent"],
         subject_proof_only=data["subject_proof_only"],
         customer_works_date=works,
+        households=households,
+        estate_metering=data["estate_metering"],
+        household_floor_area_m2=float(area) if area is not None else None,
+        security_load_kva=float(security) if security is not None else None,
     )
 
 

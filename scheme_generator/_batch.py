@@ -1,6 +1,6 @@
 """Many applications at once under shared capacity (批量/储备项目): CP-SAT against greedy.
 
-Every candidate of every application draws its applied capacity from each element on its
+Every candidate of every application draws its maximum demand from each element on its
 connection point's supply path; no element may give more than its C2 (in-flight already
 deducted), no point more bays than it has free. CP-SAT minimises the total cost plus a
 penalty for every application left unserved, with a time limit and the greedy answer as
@@ -10,6 +10,7 @@ baseline is first-come, cheapest-first.
 
 from __future__ import annotations
 
+import math
 import time
 from collections import defaultdict
 from collections.abc import Sequence
@@ -19,6 +20,7 @@ from ortools.sat.python import cp_model
 
 from scheme_generator._application import Application
 from scheme_generator._candidates import Candidate, SchemeContext, find_candidates
+from scheme_generator._demand import demand_of
 from scheme_generator._policy import decide
 
 
@@ -39,6 +41,7 @@ class BatchProblem:
     """Applications, their candidates, and the shared capacity pools."""
 
     applications: list[Application]
+    demand_kva: list[float]
     candidates: list[list[Candidate]]
     capacity_kva: dict[str, float]
     bays: dict[str, int]
@@ -51,21 +54,23 @@ class BatchProblem:
     ) -> BatchProblem:
         cands: list[list[Candidate]] = []
         considered: list[int] = []
+        demands: list[float] = []
         for app in apps:
             decision = decide(app, rules=ctx.rules)
+            demand = demand_of(app, ctx.rules).demand_kva
+            demands.append(demand)
             found = find_candidates(
-                ctx, decision, app.lon_deg, app.lat_deg, app.capacity_kva, at_least=min_candidates
-            )
+                ctx,
+                decision,
+                app.lon_deg,
+                app.lat_deg,
+                demand,
+                exhaustive=True,
+                limit=max(min_candidates, 30),
+            ).candidates
             considered.append(len(found))
             # capacity is decided by the shared pools below, not point by point
-            cands.append(
-                [
-                    c
-                    for c in found
-                    if "no free bay" not in c.reasons
-                    and not any(r.startswith("voltage") for r in c.reasons)
-                ]
-            )
+            cands.append([c for c in found if set(c.reason_codes) <= {"capacity"}])
         elements = ctx.rule_cap.elements if ctx.rule_cap else {}
         paths: dict[str, tuple[str, ...]] = {}
         capacity: dict[str, float] = {}
@@ -82,7 +87,7 @@ class BatchProblem:
                     capacity[e] = max(0.0, elements[e].c2_kva)
                 if c.bays_free is not None:
                     bays[c.connection_point_id] = c.bays_free
-        return cls(list(apps), cands, capacity, bays, paths, considered)
+        return cls(list(apps), demands, cands, capacity, bays, paths, considered)
 
     def cost(self, assignment: Sequence[int | None]) -> float:
         return sum(
@@ -97,7 +102,7 @@ class BatchProblem:
                 continue
             c = self.candidates[a][k]
             for e in self.paths[c.connection_point_id]:
-                used[e] += self.applications[a].capacity_kva
+                used[e] += self.demand_kva[a]
             bays[c.connection_point_id] += 1
         return all(used[e] <= self.capacity_kva[e] + 1e-6 for e in used) and all(
             bays[p] <= self.bays[p] for p in bays if p in self.bays
@@ -111,18 +116,15 @@ def greedy(problem: BatchProblem) -> BatchResult:
     left = dict(problem.capacity_kva)
     bays = dict(problem.bays)
     out: list[int | None] = []
-    for app, options in zip(problem.applications, problem.candidates, strict=True):
+    for demand, options in zip(problem.demand_kva, problem.candidates, strict=True):
         pick = None
         for k in sorted(range(len(options)), key=lambda k: options[k].cost_total_cny):
             c = options[k]
             path = problem.paths[c.connection_point_id]
-            if (
-                all(left[e] >= app.capacity_kva for e in path)
-                and bays.get(c.connection_point_id, 1) > 0
-            ):
+            if all(left[e] >= demand for e in path) and bays.get(c.connection_point_id, 1) > 0:
                 pick = k
                 for e in path:
-                    left[e] -= app.capacity_kva
+                    left[e] -= demand
                 if c.connection_point_id in bays:
                     bays[c.connection_point_id] -= 1
                 break
@@ -151,13 +153,13 @@ def solve_batch(
     unserved: list[cp_model.IntVar] = []
     load: dict[str, list[tuple[int, cp_model.IntVar]]] = defaultdict(list)
     at_point: dict[str, list[cp_model.IntVar]] = defaultdict(list)
-    for a, (app, options) in enumerate(zip(problem.applications, problem.candidates, strict=True)):
+    for a, (demand, options) in enumerate(zip(problem.demand_kva, problem.candidates, strict=True)):
         row = [m.new_bool_var(f"x{a}_{k}") for k in range(len(options))]
         u = m.new_bool_var(f"u{a}")
         m.add_exactly_one([*row, u])
         x.append(row)
         unserved.append(u)
-        kva = int(round(app.capacity_kva))
+        kva = int(math.ceil(demand))
         for k, c in enumerate(options):
             for e in problem.paths[c.connection_point_id]:
                 load[e].append((kva, row[k]))

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 import chinese_calendar
 
@@ -23,14 +24,14 @@ class WorkCalendar:
     def is_workday(self, day: dt.date) -> bool:
         if day in self.overrides:
             return self.overrides[day]
-        try:
-            return bool(chinese_calendar.is_workday(day))
-        except NotImplementedError:
+        official = _official_workday(day)
+        if official is None:
             self.warnings.add(
                 f"no official holiday schedule for {day.year}: Monday–Friday assumed for "
                 f"working days in {day.year}"
             )
             return day.weekday() < 5
+        return official
 
     def add_workdays(self, start: dt.date, days: int) -> dt.date:
         """The ``days``-th working day after ``start`` (``start`` itself is day 0)."""
@@ -49,6 +50,15 @@ class WorkCalendar:
             day += dt.timedelta(days=1)
             count += self.is_workday(day)
         return count
+
+
+@lru_cache(maxsize=8192)
+def _official_workday(day: dt.date) -> bool | None:
+    """The official schedule's answer for ``day``; None for a year it has no data for."""
+    try:
+        return bool(chinese_calendar.is_workday(day))
+    except NotImplementedError:
+        return None
 
 
 def calendar_from_rules(overrides: dict[str, bool] | None) -> WorkCalendar:

@@ -1,4 +1,14 @@
-"""Candidate connection points around a site, each with capacity, route, line and cost."""
+"""Candidate connection points by reach (接入点搜索), each with route, line, capacity and cost.
+
+Reach, not count (domain §6): every point of the right level whose route from the site is
+within the supply radius of the voltage level for the site's area class is a candidate
+(bus-section bays of substations and switching stations included for MV loads). The search
+starts at a share of the radius and doubles it until enough capacity is found — enough
+candidates that each carry the whole demand, on enough distinct feeders, and, for the
+cheapest objective, no farther point could still be cheaper — or the radius is reached.
+Each candidate carries the reasons it cannot be used (capacity, bays, voltage drop,
+conductor, distance, route).
+"""
 
 from __future__ import annotations
 
@@ -21,6 +31,11 @@ from capacity import (
 )
 from grid_models import GridModel, Rules, geodesic_m, load_rules
 from scheme_generator._policy import PolicyDecision
+from scheme_generator._routes import PointAccess, Route, SiteRoutes
+from scheme_generator._sizing import LineDesign, Sizer
+
+MV_KINDS = ("ring_main_unit", "pole", "switching_station", "substation_bay")
+BAY_KINDS = ("substation_bay", "switching_station")
 
 
 @dataclass
@@ -41,6 +56,8 @@ class SchemeContext:
     vm_pu: dict[int, float] = field(default_factory=dict)
     rule_cap: RuleCapacity | None = None
     relief: dict[str, list[TransferRelief]] = field(default_factory=dict)
+    access: PointAccess | None = None
+    kinds: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=object))
 
     def transfer_relief(self, feeder_id: str) -> list[TransferRelief]:
         """Load transfers through the feeder's ties (AC-checked), cached per feeder."""
@@ -65,8 +82,12 @@ class SchemeContext:
         ids = list(points)
         lon = np.array([points[i].lon_deg for i in ids], dtype=float)
         lat = np.array([points[i].lat_deg for i in ids], dtype=float)
+        kinds = np.array([points[i].kind for i in ids], dtype=object)
         vm = base_case_voltages(model.net, criteria)
-        return cls(model, rules, tuple(reservations), points, lon, lat, ids, vm, rc)
+        access = PointAccess.of(model, lon, lat)
+        return cls(
+            model, rules, tuple(reservations), points, lon, lat, ids, vm, rc, {}, access, kinds
+        )
 
     def with_reservations(self, reservations: tuple[Reservation, ...]) -> SchemeContext:
         """The same network with other reservations in force, without new AC searches.
@@ -98,11 +119,24 @@ class SchemeContext:
                 openable_kva=after,
                 openable_mw=after * pf / 1000.0,
                 light=light,
-                limited_by=element.limited_by if element.openable_kva <= ac else "ac",
+                limited_by=element.limited_by
+                if element.openable_kva <= ac
+                else (p.limited_by if p.limited_by.startswith("ac:") else "ac"),
             )
         return replace(
             self, reservations=tuple(reservations), points=points, rule_cap=rc, relief={}
         )
+
+
+@dataclass(frozen=True, slots=True)
+class Reason:
+    """Why a candidate cannot take the load: a code and a sentence."""
+
+    code: str  # capacity | bays | voltage_drop | conductor | distance | no_route
+    message: str
+
+    def to_dict(self) -> dict[str, str]:
+        return {"code": self.code, "message": self.message}
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,21 +150,83 @@ class Candidate:
     feeder_id: str | None
     substation_id: str | None
     bus_section_id: str | None
+    bus_voltage_kv: float
     distance_m: float
-    length_m: float
+    route: Route
     line_type: str
+    design: LineDesign | None
     openable_kva: float
     bays_free: int | None
+    max_circuits: int
     voltage_drop_percent: float
     base_drop_percent: float
     cost_line_cny: float
     cost_equipment_cny: float
+    equipment: str
     feasible: bool
-    reasons: tuple[str, ...]
+    reasons: tuple[Reason, ...]
+
+    @property
+    def length_m(self) -> float:
+        return self.route.length_m
 
     @property
     def cost_total_cny(self) -> float:
         return self.cost_line_cny + self.cost_equipment_cny
+
+    @property
+    def circuits(self) -> int:
+        return self.design.circuits if self.design else 1
+
+    @property
+    def reason_codes(self) -> tuple[str, ...]:
+        return tuple(r.code for r in self.reasons)
+
+    def to_rejected(self) -> dict[str, Any]:
+        return {
+            "connection_point_id": self.connection_point_id,
+            "name": self.name,
+            "kind": self.kind,
+            "route_m": round(self.length_m, 1) if math.isfinite(self.length_m) else None,
+            "openable_kva": round(self.openable_kva, 1),
+            "reasons": [r.to_dict() for r in self.reasons],
+        }
+
+
+@dataclass
+class CandidateSearch:
+    """What the search looked at: every candidate evaluated, nearest by route first."""
+
+    candidates: list[Candidate]
+    radius_m: float
+    searched_m: float
+    level: str
+    area_class: str
+    in_reach: int
+    routes: SiteRoutes
+    evaluator: _Evaluator
+
+    def evaluate(self, connection_point_id: str) -> Candidate:
+        """Any point of the network as a candidate for this site (beyond the search too:
+        a route past the corridor search is estimated crow-fly and says so)."""
+        k = self.evaluator.ctx.ids.index(connection_point_id)
+        return self.evaluator.evaluate(k, estimate_beyond=True)
+
+    @property
+    def feasible(self) -> list[Candidate]:
+        return [c for c in self.candidates if c.feasible]
+
+    def summary(self, listed: int) -> dict[str, Any]:
+        rejected = [c for c in self.candidates if not c.feasible][:listed]
+        return {
+            "considered": len(self.candidates),
+            "in_reach": self.in_reach,
+            "supply_radius_m": self.radius_m,
+            "searched_radius_m": round(self.searched_m, 1),
+            "route_method": self.routes.method,
+            "feasible": sum(c.feasible for c in self.candidates),
+            "rejected_nearest": [c.to_rejected() for c in rejected],
+        }
 
 
 def site_area(ctx: SchemeContext, lon: float, lat: float) -> dict[str, Any]:
@@ -149,128 +245,295 @@ def nearest_distance_m(ctx: SchemeContext, lon: float, lat: float) -> float:
     return float(np.nanmin(d))
 
 
+def line_kind_at(ctx: SchemeContext, area_class: str) -> str:
+    """Cable in the core, overhead outside (``scheme.line_by_area``)."""
+    return str(ctx.rules.get("scheme.line_by_area")[area_class])
+
+
+def sizer_for(ctx: SchemeContext, decision: PolicyDecision, kind: str, voltage_kv: float) -> Sizer:
+    level = "mv" if decision.hv else "lv"
+    return Sizer.of(ctx.rules, level, kind, voltage_kv, decision.phases if not decision.hv else 3)
+
+
 def find_candidates(
     ctx: SchemeContext,
     decision: PolicyDecision,
     lon: float,
     lat: float,
-    capacity_kva: float,
-    at_least: int = 0,
-) -> list[Candidate]:
-    """Connection points of the right level around the site, searched outward until enough
-    feeders are found, each with what it can offer and what it costs."""
+    demand_kva: float,
+    *,
+    objective: str = "cheapest",
+    kinds: tuple[str, ...] | None = None,
+    exhaustive: bool = False,
+    limit: int | None = None,
+) -> CandidateSearch:
+    """Candidates of the right level within reach of the site, widening ring by ring until
+    enough capacity is found (``exhaustive``: the whole radius; ``limit``: at most that
+    many, nearest by route first)."""
     r = ctx.rules.get("scheme")
     cr = r["candidates"]
-    costs = r["costs_cny"]
-    level = "lv" if not decision.hv else ("mv_dedicated" if decision.dedicated_line else "mv")
-    radius = float(cr["max_distance_m"][level]) * (3.0 if at_least else 1.0)
-    dist = geodesic_m(lon, lat, ctx.lon, ctx.lat)
-    order = np.argsort(np.nan_to_num(dist, nan=np.inf))
+    level = "mv" if decision.hv else "lv"
     area = ctx.model.area_class_at(lon, lat)
-    line_kind = r["line_by_area"][area]
-    pf = float(r["power_factor"])
-    chosen: list[Candidate] = []
-    feeders: set[str | None] = set()
-    for k in order.tolist():
-        d = float(dist[k])
-        if not math.isfinite(d) or d > radius:
+    radius = float(cr["supply_radius_m"][level][area])
+    if kinds is None:
+        kinds = (
+            ("lv_branch_box",)
+            if not decision.hv
+            else (("substation_bay",) if decision.dedicated_line else MV_KINDS)
+        )
+    routes = SiteRoutes(
+        ctx.model,
+        ctx.access,
+        ctx.lon,
+        ctx.lat,
+        lon,
+        lat,
+        radius,
+        float(cr["route_factor"]),
+        float(cr.get("max_access_m", 1000.0)),
+    )
+    right = np.isin(ctx.kinds, kinds) & (routes.geodesic <= radius)
+    idx = np.flatnonzero(right)
+    lengths = routes.length[idx]
+    order = idx[np.argsort(lengths, kind="stable")]
+    if limit is not None:
+        order = order[:limit]
+    line_kind = line_kind_at(ctx, area)
+    evaluator = _Evaluator(ctx, decision, demand_kva, line_kind, routes, radius)
+    need = _need(decision, int(cr["options_returned"]))
+    # the first ring holds the nearest few points; it doubles from there
+    first = int(cr["first_ring_points"])
+    nearest = routes.length[order[min(first, len(order)) - 1]] if len(order) else radius
+    ring = radius if exhaustive else min(radius, max(float(nearest), 1.0))
+    out: list[Candidate] = []
+    pos = 0
+    while True:
+        while pos < len(order) and routes.length[order[pos]] <= ring:
+            out.append(evaluator.evaluate(int(order[pos])))
+            pos += 1
+        if ring >= radius or _enough(out, need, objective, evaluator.lower_bound(ring), decision):
             break
-        p = ctx.points[ctx.ids[k]]
-        if not _right_level(p, decision):
-            continue
-        length = d * float(cr["route_factor"])
-        c = _cost(p, decision, line_kind, length, costs)
-        drop = _voltage_drop(ctx, p, decision, line_kind, length, capacity_kva, pf)
-        base_drop = max(0.0, (1.0 - ctx.vm_pu.get(p.bus, 1.0)) * 100.0)
-        reasons = []
-        if p.openable_kva < capacity_kva:
-            reasons.append(f"openable {p.openable_kva:.0f} kVA < applied {capacity_kva:.0f} kVA")
-        if p.bays_free is not None and p.bays_free <= 0:
-            reasons.append("no free bay")
-        limit = float(r["voltage_drop_max_percent"]["lv" if not decision.hv else "mv"])
-        if drop > limit:
-            reasons.append(f"voltage at the customer {drop:.1f} % below nominal > {limit} %")
-        chosen.append(
-            Candidate(
-                connection_point_id=p.id,
-                bus=p.bus,
-                kind=p.kind,
-                name=p.name,
-                feeder_id=p.feeder_id,
-                substation_id=p.substation_id,
-                bus_section_id=ctx.model.connection_points[p.id].bus_section_id,
-                distance_m=d,
-                length_m=length,
-                line_type=line_kind,
-                openable_kva=p.openable_kva,
-                bays_free=p.bays_free,
-                voltage_drop_percent=drop,
-                base_drop_percent=base_drop,
-                cost_line_cny=c[0],
-                cost_equipment_cny=c[1],
-                feasible=not reasons,
-                reasons=tuple(reasons),
+        ring = min(radius, ring * 2.0)
+    if ring >= radius:
+        # within crow-fly reach but not by route: a few, so the scheme can say why
+        extra = order[pos : pos + int(cr["rejected_listed"])]
+        out += [evaluator.evaluate(int(k)) for k in extra]
+    return CandidateSearch(out, radius, ring, level, area, len(idx), routes, evaluator)
+
+
+def _need(decision: PolicyDecision, options: int) -> int:
+    return decision.sources_required + max(0, options - 1)
+
+
+def _enough(
+    found: list[Candidate],
+    need: int,
+    objective: str,
+    lower_bound_cny: float,
+    decision: PolicyDecision,
+) -> bool:
+    """Enough feasible candidates on distinct feeders that no farther point can be better."""
+    feasible = [c for c in found if c.feasible]
+    several = decision.sources_required > 1  # then the sources need distinct feeders
+    feeders = {(c.feeder_id if several else None) or c.connection_point_id for c in feasible}
+    if len(feeders) < need:
+        return False
+    if decision.sources_from_different_substations and (
+        len({c.substation_id for c in feasible}) < 2
+    ):
+        return False
+    if objective == "nearest":
+        return True  # every later point is farther by route than the ring
+    best: dict[str, float] = {}
+    for c in feasible:
+        key = (c.feeder_id if several else None) or c.connection_point_id
+        best[key] = min(best.get(key, math.inf), c.cost_total_cny)
+    kth = sorted(best.values())[need - 1]
+    return kth <= lower_bound_cny
+
+
+class _Evaluator:
+    """Capacity, bays, route, conductor, voltage drop and cost of one candidate point."""
+
+    def __init__(
+        self,
+        ctx: SchemeContext,
+        decision: PolicyDecision,
+        demand_kva: float,
+        line_kind: str,
+        routes: SiteRoutes,
+        radius: float,
+    ) -> None:
+        r = ctx.rules.get("scheme")
+        self.ctx = ctx
+        self.decision = decision
+        self.demand = demand_kva
+        self.line_kind = line_kind
+        self.routes = routes
+        self.radius = radius
+        self.costs = r["costs_cny"]
+        self.civil = r["civil_cny_per_km"]
+        self.crossing = r["crossing_cny"]
+        self.level = "mv" if decision.hv else "lv"
+        self.drop_limit = float(r["voltage_drop_max_percent"][self.level])
+        self.max_circuits = int(r["sizing"]["max_circuits"][self.level])
+        self.sizers: dict[float, Sizer] = {}
+        conductors = r["conductors"][self.level][line_kind]
+        civil_min = min(float(v) for v in self.civil.values()) if line_kind == "cable" else 0.0
+        self.min_per_m = (min(float(v) for v in conductors.values()) + civil_min) / 1000.0
+        self.min_equipment = self._equipment_floor()
+
+    def _equipment_floor(self) -> float:
+        c = self.costs
+        if not self.decision.hv:
+            return float(c["metering_lv"])
+        kinds = [float(c["pole_switch"]), float(c["rmu_bay"]), float(c["switching_station_bay"])]
+        if self.decision.dedicated_line:
+            kinds = [float(c["substation_bay_and_line_fixed"])]
+        return min(kinds) + float(c["first_breaker_hv"]) + float(c["metering_hv"])
+
+    def lower_bound(self, ring_m: float) -> float:
+        """The least any point beyond ``ring_m`` of route could cost."""
+        return self.min_equipment + self.min_per_m * ring_m
+
+    def sizer(self, voltage_kv: float) -> Sizer:
+        got = self.sizers.get(voltage_kv)
+        if got is None:
+            got = self.sizers[voltage_kv] = sizer_for(
+                self.ctx, self.decision, self.line_kind, voltage_kv
             )
+        return got
+
+    def evaluate(self, k: int, estimate_beyond: bool = False) -> Candidate:
+        ctx = self.ctx
+        cp_id = ctx.ids[k]
+        p = ctx.points[cp_id]
+        cp = ctx.model.connection_points[cp_id]
+        length = self.routes.length_m(k)
+        if math.isfinite(length):
+            route = self.routes.route(k)
+        elif estimate_beyond:
+            route = self.routes.estimated(k)
+            length = route.length_m
+        else:
+            route = Route(math.inf, self.routes.method, float(self.routes.geodesic[k]), (), ())
+        reasons: list[Reason] = []
+        if not math.isfinite(length):
+            reasons.append(Reason("no_route", "no corridor route from the site to this point"))
+        elif length > self.radius:
+            reasons.append(
+                Reason(
+                    "distance",
+                    f"route {length:.0f} m is beyond the {self.radius:.0f} m supply radius",
+                )
+            )
+        if p.openable_kva < self.demand:
+            reasons.append(
+                Reason(
+                    "capacity",
+                    f"openable {p.openable_kva:.0f} kVA < demand {self.demand:.0f} kVA"
+                    f" (limited by {p.limited_by})",
+                )
+            )
+        bays_free = p.bays_free
+        circuits_max = 1
+        if p.kind in BAY_KINDS:
+            circuits_max = max(0, min(self.max_circuits, bays_free if bays_free is not None else 1))
+        equipment = p.kind
+        if bays_free is not None and bays_free <= 0:
+            if p.kind == "ring_main_unit":
+                equipment = "ring_main_unit_extension"  # an extension cabinet, with an outage
+            else:
+                reasons.append(Reason("bays", "no free bay"))
+        base_drop = max(0.0, (1.0 - ctx.vm_pu.get(p.bus, 1.0)) * 100.0)
+        voltage_kv = self._voltage_kv(cp.vn_kv)
+        design: LineDesign | None = None
+        drop = base_drop
+        if math.isfinite(length):
+            sizer = self.sizer(voltage_kv)
+            budget = self.drop_limit - base_drop
+            design = sizer.design(self.demand, length, budget, max(1, circuits_max))
+            if design is None:
+                reasons.append(self._why_no_design(sizer, length, budget, circuits_max))
+            else:
+                drop = base_drop + design.drop_percent
+                if design.circuits > max(1, circuits_max):
+                    reasons.append(Reason("bays", f"{design.circuits} circuits need free bays"))
+        line_cost, equip_cost = self._cost(route, design, equipment)
+        return Candidate(
+            connection_point_id=p.id,
+            bus=p.bus,
+            kind=p.kind,
+            name=p.name,
+            feeder_id=p.feeder_id,
+            substation_id=p.substation_id,
+            bus_section_id=cp.bus_section_id,
+            bus_voltage_kv=cp.vn_kv,
+            distance_m=float(self.routes.geodesic[k]),
+            route=route,
+            line_type=design.kind if design else self.line_kind,
+            design=design,
+            openable_kva=p.openable_kva,
+            bays_free=bays_free,
+            max_circuits=circuits_max,
+            voltage_drop_percent=drop,
+            base_drop_percent=base_drop,
+            cost_line_cny=line_cost,
+            cost_equipment_cny=equip_cost,
+            equipment=equipment,
+            feasible=not reasons,
+            reasons=tuple(reasons),
         )
-        feeders.add(p.feeder_id)
-        enough = len(chosen) >= int(cr["max_candidates"]) or (
-            len({c.feeder_id for c in chosen if c.feasible}) >= int(cr["min_feeders"])
-            and len(chosen) >= 2 * int(cr["min_feeders"])
+
+    def _voltage_kv(self, bus_kv: float) -> float:
+        if self.decision.hv:
+            return bus_kv
+        return 0.22 if self.decision.phases == 1 else 0.38
+
+    def _why_no_design(self, sizer: Sizer, length: float, budget: float, circuits: int) -> Reason:
+        if budget <= 0:
+            return Reason(
+                "voltage_drop",
+                f"the point is already {self.drop_limit - budget:.1f} % below nominal"
+                f" (limit {self.drop_limit} %)",
+            )
+        needed = sizer.circuits_needed(self.demand)
+        if needed > max(1, circuits):
+            return Reason(
+                "conductor",
+                f"{sizer.current_a(self.demand):.0f} A needs {needed} circuits of at most"
+                f" {sizer.max_circuit_a:.0f} A; this point gives {max(1, circuits)}",
+            )
+        return Reason(
+            "voltage_drop",
+            f"no permitted conductor keeps the drop over {length:.0f} m within"
+            f" {self.drop_limit} % at the customer",
         )
-        if enough and len(chosen) >= at_least:
-            break
-    return chosen
 
-
-def _right_level(p: PointCapacity, decision: PolicyDecision) -> bool:
-    if not decision.hv:
-        return p.kind == "lv_branch_box"
-    if decision.dedicated_line:
-        return p.kind == "substation_bay"
-    return p.kind in ("ring_main_unit", "pole", "switching_station", "substation_bay")
-
-
-def _cost(
-    p: PointCapacity,
-    decision: PolicyDecision,
-    line_kind: str,
-    length_m: float,
-    costs: dict[str, float],
-) -> tuple[float, float]:
-    km = length_m / 1000.0
-    if not decision.hv:
-        per_km = costs["lv_cable_per_km"] if line_kind == "cable" else costs["lv_overhead_per_km"]
-        return per_km * km, float(costs["metering_lv"])
-    if p.kind == "substation_bay":
-        line = costs["substation_line_per_km"] * km
-        equipment = costs["substation_bay_and_line_fixed"]
-    elif line_kind == "cable":
-        line = (costs["cable_10kv_per_km"] + costs["cable_civil_per_km"]) * km
-        equipment = costs["rmu_bay"] if p.kind != "pole" else costs["pole_switch"]
-    else:
-        line = costs["overhead_10kv_per_km"] * km
-        equipment = costs["pole_switch"] if p.kind == "pole" else costs["rmu_bay"]
-    return line, equipment + costs["first_breaker_hv"] + costs["metering_hv"]
-
-
-def _voltage_drop(
-    ctx: SchemeContext,
-    p: PointCapacity,
-    decision: PolicyDecision,
-    line_kind: str,
-    length_m: float,
-    capacity_kva: float,
-    pf: float,
-) -> float:
-    """Voltage below nominal at the customer terminal, %: the point's voltage in the base
-    case minus the new line's drop ΔU ≈ (P·R + Q·X)/U² (domain §2 bands)."""
-    vm = ctx.vm_pu.get(p.bus, 1.0)
-    km = length_m / 1000.0
-    if decision.hv:
-        r_ohm, x_ohm, u_kv = (0.0601, 0.092, 10.0) if line_kind == "cable" else (0.125, 0.322, 10.0)
-    else:
-        r_ohm, x_ohm, u_kv = (0.124, 0.079, 0.4) if line_kind == "cable" else (0.253, 0.3, 0.4)
-    p_mw = capacity_kva * pf / 1000.0
-    q_mvar = capacity_kva * math.sqrt(max(0.0, 1 - pf * pf)) / 1000.0
-    drop = (p_mw * r_ohm * km + q_mvar * x_ohm * km) / (u_kv * u_kv) * 100.0
-    return max(0.0, (1.0 - vm) * 100.0) + drop
+    def _cost(self, route: Route, design: LineDesign | None, equipment: str) -> tuple[float, float]:
+        """The new line (conductor × circuits, civil works by corridor, crossings) and the
+        equipment at the point, the first breaker and the metering."""
+        c = self.costs
+        circuits = design.circuits if design else 1
+        line = 0.0
+        if math.isfinite(route.length_m):
+            km = route.length_m / 1000.0
+            per_km = design.cost_per_km_cny if design else self.min_per_m * 1000.0
+            line = per_km * km * circuits
+            if self.line_kind == "cable":
+                line += sum(
+                    float(self.civil.get(k, self.civil["road"])) * m / 1000.0
+                    for k, m in route.by_kind
+                )
+            line += sum(float(self.crossing[self.line_kind][x]) for x in route.crossings)
+        if not self.decision.hv:
+            return line, float(c["metering_lv"])
+        unit = {
+            "substation_bay": float(c["substation_bay_and_line_fixed"]),
+            "switching_station": float(c["switching_station_bay"]),
+            "ring_main_unit": float(c["rmu_bay"]),
+            "ring_main_unit_extension": float(c["rmu_extension"]),
+            "pole": float(c["pole_switch"]),
+        }[equipment]
+        per_circuit = unit * (circuits if equipment in BAY_KINDS else 1)
+        return line, per_circuit + float(c["first_breaker_hv"]) + float(c["metering_hv"])

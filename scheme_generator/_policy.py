@@ -14,6 +14,7 @@ from typing import Any, Literal
 
 from grid_models import Rules, load_rules
 from scheme_generator._application import Application
+from scheme_generator._errors import FieldProblem, InvalidApplicationError
 
 CustomerClass = Literal[
     "lv_resident", "lv_non_resident", "lv_small_micro", "hv_ordinary", "hv_important"
@@ -114,7 +115,7 @@ def decide(
     hv = app.capacity_kva > lv_limit or (app.requests_hv and small_micro)
     if app.important_user_level in ("special", "first", "second") and not hv:
         hv = True
-        notes.append("important users are supplied at 10 kV or above")
+        notes.append("重要电力用户以10千伏及以上电压供电")
     if not hv:
         single = app.phases == 1 or (
             app.customer_type == "resident" and app.capacity_kva <= volt["single_phase_max_kw"]
@@ -128,8 +129,19 @@ def decide(
             voltage = 10.0
         elif app.capacity_kva <= volt["hv35_max_kva"]:
             voltage = 35.0
-        else:
+        elif app.capacity_kva <= volt["hv110_max_kva"]:
             voltage = 110.0
+        else:
+            raise InvalidApplicationError(
+                [
+                    FieldProblem(
+                        "capacity_kva",
+                        f"{app.capacity_kva:.0f} kVA is beyond what any supply voltage of these"
+                        f" rules serves (at most {volt['hv110_max_kva']:.0f} kVA at 110 kV):"
+                        " a 220 kV connection is a transmission project, not an application",
+                    )
+                ]
+            )
     if hv:
         cls: CustomerClass = "hv_important" if app.important_user_level else "hv_ordinary"
     elif app.customer_type == "resident":

@@ -1,30 +1,42 @@
 """The supply scheme (供电方案) for one application, as the contract's JSON.
 
-Policy (:mod:`scheme_generator._policy`) + candidate points with capacity and cost
-(:mod:`scheme_generator._candidates`) + the solver (:mod:`scheme_generator._solver`);
-when no point can take the load now, a transition plan ("先接入、后改造").
+Policy (:mod:`scheme_generator._policy`) and maximum demand (:mod:`._demand`); candidate
+points by reach with routes, sized lines and costs (:mod:`._candidates`); the solver picks
+the sources (:mod:`._solver`), each of which carries the whole demand; when no point can
+take it now, a transition plan whose projects are checked to close the gap (:mod:`._plan`);
+honest dates per step (:mod:`._schedule`), reliability and the outage plan per option.
 """
 
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 from typing import Any
 
+from grid_models import geodesic_m
 from scheme_generator._application import Application
 from scheme_generator._calendar import WorkCalendar, calendar_from_rules
 from scheme_generator._candidates import (
     Candidate,
+    CandidateSearch,
     SchemeContext,
     find_candidates,
+    line_kind_at,
     nearest_distance_m,
     site_area,
+    sizer_for,
 )
+from scheme_generator._demand import Demand, demand_of
 from scheme_generator._errors import FieldProblem, InvalidApplicationError
+from scheme_generator._plan import SourcePlan, plan_sources
 from scheme_generator._policy import PolicyDecision, decide
-from scheme_generator._reliability import outage_hours
+from scheme_generator._reliability import combine, source_outages
+from scheme_generator._schedule import build_schedule
 from scheme_generator._solver import Choice, CpSatSolver, SourceRule, SourceSolver
 
 _LABELS = "ABCDEFGH"
+NEW_POINT_KINDS = ("new_feeder_end", "new_distribution_transformer")
+_OUTAGE_ORDER = ("live_work", "daily", "weekly", "biweekly", "monthly")
 
 
 def generate_scheme(
@@ -33,19 +45,7 @@ def generate_scheme(
     """The scheme for ``app`` on the network of ``ctx`` (nothing is stored or reserved)."""
     rules = ctx.rules
     r = rules.get("scheme")
-    limit_km = float(r["candidates"]["max_site_distance_km"])
-    nearest = nearest_distance_m(ctx, app.lon_deg, app.lat_deg)
-    if nearest > limit_km * 1000:
-        raise InvalidApplicationError(
-            [
-                FieldProblem(
-                    "location",
-                    f"the site is {nearest / 1000:.1f} km from the nearest connection point"
-                    f" of network {ctx.model.id} (more than {limit_km:.0f} km): it is not in this "
-                    "network's supply area",
-                )
-            ]
-        )
+    _check_site(ctx, app, float(r["candidates"]["max_site_distance_km"]))
     area = site_area(ctx, app.lon_deg, app.lat_deg)
     decision = decide(
         app,
@@ -53,39 +53,56 @@ def generate_scheme(
         in_urban_planning_area=area["in_urban_planning_area"],
         rules=rules,
     )
+    demand = demand_of(app, rules)
     cal = calendar_from_rules(r.get("workday_overrides"))
-    candidates = find_candidates(ctx, decision, app.lon_deg, app.lat_deg, app.capacity_kva)
-    feasible = [c for c in candidates if c.feasible]
-    solver = solver or CpSatSolver()
-    source_sets, relax_note = _choose(
-        solver, feasible, decision, app, int(r["candidates"]["options_returned"])
+    notes = list(decision.notes)
+    warnings: list[str] = []
+    decision, hv_project = _supply_level(ctx, app, decision, demand, notes)
+    search = find_candidates(
+        ctx, decision, app.lon_deg, app.lat_deg, demand.demand_kva, objective=app.objective
     )
-    constrained = not source_sets
+    if search.routes.fallback_reason:
+        warnings.append(search.routes.fallback_reason)
+    builder = _OptionBuilder(ctx, app, decision, demand, cal, search)
+    feasible = search.feasible
+    source_sets, relax_note = _choose(
+        solver or CpSatSolver(), feasible, decision, app, int(r["candidates"]["options_returned"])
+    )
+    if relax_note:
+        notes.append(relax_note)
     options = [
-        _option(ctx, app, decision, cal, [feasible[i] for i in chosen], label, False)
+        builder.option(label, [feasible[i] for i in chosen])
         for label, chosen in zip(_LABELS, source_sets, strict=False)
     ]
+    options = _distinct_options(options)
+    constrained = not options
     plan = None
     if constrained:
-        plan = _transition_plan(ctx, app, decision, candidates, cal)
-        drop_limit = float(r["voltage_drop_max_percent"]["mv" if decision.hv else "lv"])
-        ranked = sorted(
-            candidates,
-            key=lambda c: (-_interim_kva(c, app.capacity_kva, drop_limit), c.cost_total_cny),
+        sizer = sizer_for(ctx, decision, line_kind_at(ctx, search.area_class), _level_kv(decision))
+        sources = plan_sources(
+            ctx, decision, search, demand.demand_kva, sizer, float(r["candidates"]["route_factor"])
         )
-        staged: list[Candidate] = []
-        for c in ranked:  # never two sources on one feeder, even in a staged option
-            if all(
-                (c.feeder_id or c.connection_point_id) != (s.feeder_id or s.connection_point_id)
-                for s in staged
-            ):
-                staged.append(c)
-            if len(staged) == decision.sources_required:
-                break
-        if staged:
-            options = [_option(ctx, app, decision, cal, staged, "A", True)]
+        interim = (
+            min(p.interim_kva for p in sources)
+            if sources and all(p.interim is not None for p in sources)
+            else 0.0
+        )
+        transfer = (
+            _load_transfer(ctx, sources[0], demand.demand_kva, interim)
+            if len(sources) == 1 and sources[0].interim is not None
+            else None
+        )
+        if transfer is not None:
+            interim = float(transfer["interim_after_kva"])
+        staged = builder.staged_option("A", sources, interim, demand.demand_kva)
+        options = [staged] if staged else []
+        plan = _transition_plan(
+            ctx, app, decision, demand, cal, sources, interim, transfer, hv_project
+        )
     recommended = options[0] if options else None
-    notes = list(decision.notes) + ([relax_note] if relax_note else [])
+    schedule = (
+        recommended["schedule"] if recommended else build_schedule(app, decision, cal, rules, 0)
+    )
     scheme: dict[str, Any] = {
         "classification": {
             "customer_class": decision.customer_class,
@@ -100,20 +117,22 @@ def generate_scheme(
         "time_limit_workdays": recommended["time_limit_workdays"]
         if recommended
         else decision.time_limit_workdays(True, rules),
-        "due_date": recommended["due_date"]
-        if recommended
-        else cal.add_workdays(
-            app.application_date, decision.time_limit_workdays(True, rules)
-        ).isoformat(),
+        "due_date": schedule["due_date"],
         "investment_boundary": decision.investment_boundary,
         "materials": list(decision.materials),
         "archive": list(decision.archive),
         "fees": list(decision.fees),
-        "outage_plan": decision.outage_plan,
+        "outage_plan": recommended["outage_plan"] if recommended else decision.outage_plan,
         "constrained": constrained,
         "options": options,
         "recommended_option_id": recommended["option_id"] if recommended else None,
         "transition_plan": plan,
+        # second-round additions (contract)
+        "capacity_kva": app.capacity_kva,
+        "demand_kva": round(demand.demand_kva, 1),
+        "demand": demand.to_dict(),
+        "document": "reply_sheet" if decision.hv else "notice",
+        "emergency_source": _emergency_source(app, decision, demand, rules),
         # gridcap additions
         "customer": {
             "name": app.customer_name,
@@ -132,13 +151,112 @@ def generate_scheme(
         "demarcation_point": _demarcation(decision),
         "metering_point": "demarcation_point",
         "validity_months": decision.validity_months,
-        "candidates_considered": len(candidates),
+        "candidates_considered": len(search.candidates),
+        "candidate_search": search.summary(int(r["candidates"]["rejected_listed"])),
+        "schedule": schedule,
+        "next_voltage_project": hv_project,
         "network": {"id": ctx.model.id, "version": ctx.model.version},
         "rules_version": rules.version,
         "notes": notes,
-        "warnings": sorted(cal.warnings),
+        "warnings": sorted(set(cal.warnings) | set(warnings) | set(_late(options))),
     }
     return scheme
+
+
+def _check_site(ctx: SchemeContext, app: Application, limit_km: float) -> None:
+    nearest = nearest_distance_m(ctx, app.lon_deg, app.lat_deg)
+    if nearest > limit_km * 1000:
+        raise InvalidApplicationError(
+            [
+                FieldProblem(
+                    "location",
+                    f"the site is {nearest / 1000:.1f} km from the nearest connection point"
+                    f" of network {ctx.model.id} (more than {limit_km:.0f} km): it is not in this "
+                    "network's supply area",
+                )
+            ]
+        )
+
+
+def _level_kv(decision: PolicyDecision) -> float:
+    if decision.hv:
+        return decision.supply_voltage_kv
+    return 0.22 if decision.phases == 1 else 0.38
+
+
+def _supply_level(
+    ctx: SchemeContext,
+    app: Application,
+    decision: PolicyDecision,
+    demand: Demand,
+    notes: list[str],
+) -> tuple[PolicyDecision, dict[str, Any] | None]:
+    """Above 10 kV the supply needs a bus of that voltage in reach. Without one the customer
+    is supplied at 10 kV over as many circuits as the demand needs (dedicated, from
+    substation bays), and the scheme proposes the bay project for the higher voltage."""
+    voltage = decision.supply_voltage_kv
+    if voltage <= 10.0 + 1e-9:
+        return decision, None
+    r = ctx.rules.get("scheme.hv_supply")
+    key = int(round(voltage))
+    radius = float(r["supply_radius_m"].get(key, r["supply_radius_m"].get(str(key), 0.0)))
+    site = _nearest_substation(ctx, app)
+    has_bus = _has_bus_at(ctx, voltage, app, radius)
+    project = None
+    if site is not None:
+        sub_id, km = site
+        cost = r["bay_project"].get(key) or r["bay_project"].get(str(key))
+        route = km * float(ctx.rules.get("scheme.candidates.route_factor"))
+        funding = ctx.rules.get("scheme.funding_channel")
+        project = {
+            "kind": "hv_bay",
+            "voltage_kv": voltage,
+            "substation_id": sub_id,
+            "description": f"{ctx.model.substations[sub_id].name} 新建{voltage:.0f}kV出线间隔及线路"
+            f" {route:.1f} km",
+            "length_km": round(route, 2),
+            "cost_cny": round(float(cost["fixed_cny"]) + route * float(cost["per_km_cny"])),
+            "duration_workdays": int(cost["workdays"]),
+            "funding_channel": funding["hv35" if key == 35 else "hv110_220"],
+            "bus_exists": has_bus,
+        }
+    if has_bus:
+        notes.append(
+            f"申请容量宜以{voltage:.0f}千伏供电，可达范围内有{voltage:.0f}千伏母线；"
+            "该电压等级的可开放容量未纳入本模型，方案转人工专业审查"
+        )
+        return decision, project
+    notes.append(
+        f"申请容量{app.capacity_kva:.0f}千伏安宜以{voltage:.0f}千伏供电，但{radius / 1000:.0f}"
+        f"千米内无{voltage:.0f}千伏母线：暂由变电站10千伏间隔多回专线供电，并提出{voltage:.0f}"
+        "千伏间隔工程"
+    )
+    ten = replace(decision, supply_voltage_kv=10.0, dedicated_line=True)
+    return ten, project
+
+
+def _nearest_substation(ctx: SchemeContext, app: Application) -> tuple[str, float] | None:
+    best: tuple[str, float] | None = None
+    for s in ctx.model.substations.values():
+        if not (math.isfinite(s.lon_deg) and math.isfinite(s.lat_deg)):
+            continue
+        km = float(geodesic_m(app.lon_deg, app.lat_deg, s.lon_deg, s.lat_deg)) / 1000.0
+        if best is None or km < best[1]:
+            best = (s.id, km)
+    return best
+
+
+def _has_bus_at(ctx: SchemeContext, voltage: float, app: Application, radius_m: float) -> bool:
+    """A substation bus of ``voltage`` feeding no main transformer from above (a bus a
+    customer bay could be added to) within ``radius_m``."""
+    bus = ctx.model.net.bus
+    for s in ctx.model.substations.values():
+        if not math.isfinite(s.lon_deg):
+            continue
+        near = float(geodesic_m(app.lon_deg, app.lat_deg, s.lon_deg, s.lat_deg)) <= radius_m
+        if near and any(abs(float(bus.at[b, "vn_kv"]) - voltage) < 0.5 for b in s.buses):
+            return True
+    return False
 
 
 def _choose(
@@ -148,10 +266,9 @@ def _choose(
     app: Application,
     k: int,
 ) -> tuple[list[tuple[int, ...]], str | None]:
-    objective = app.objective
     choices = [
         Choice(
-            cost=int(round(c.cost_total_cny if objective == "cheapest" else c.length_m * 100)),
+            cost=int(round(c.cost_total_cny if app.objective == "cheapest" else c.length_m * 100)),
             feeder=c.feeder_id or c.connection_point_id,
             substation=c.substation_id or "-",
             section=c.bus_section_id or "-",
@@ -168,74 +285,218 @@ def _choose(
             return strict, None
         relaxed = solver.solve(choices, SourceRule(count, distinct_sections=True), k)
         return relaxed, (
-            "no two substations within reach have the capacity: the sources "
-            "come from two bus sections of one substation"
+            "可达范围内没有两座变电站同时具备容量：两路电源取自同一变电站的不同母线段"
             if relaxed
             else None
         )
     return solver.solve(choices, SourceRule(count, distinct_sections=True), k), None
 
 
-def _option(
-    ctx: SchemeContext,
-    app: Application,
-    decision: PolicyDecision,
-    cal: WorkCalendar,
-    chosen: list[Candidate],
-    label: str,
-    supporting: bool,
-) -> dict[str, Any]:
-    sources = []
-    line_cost = equipment_cost = 0.0
-    for i, c in enumerate(chosen):
-        sources.append(
-            {
-                "role": "main" if i == 0 else "backup",
-                "connection_point_id": c.connection_point_id,
-                "connection_point_name": c.name,
-                "connection_point_kind": c.kind,
-                "substation_id": c.substation_id,
-                "bus_section_id": c.bus_section_id,
-                "feeder_id": c.feeder_id,
-                "feeder_name": ctx.model.feeders[c.feeder_id].name if c.feeder_id else None,
-                "line_type": c.line_type,
-                "length_m": round(c.length_m, 1),
-                "openable_kva_before": round(c.openable_kva, 1),
-                "openable_kva_after": round(c.openable_kva - app.capacity_kva, 1),
-                "voltage_drop_percent": round(c.voltage_drop_percent, 2),
-            }
+def _distinct_options(options: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Options that differ only in a point of the same station and the same figures are
+    one choice for the customer: keep the first, relabel in order."""
+    seen: set[tuple[Any, ...]] = set()
+    out: list[dict[str, Any]] = []
+    for o in options:
+        key = tuple(
+            (
+                s["feeder_id"] or s["connection_point_id"],
+                s["connection_point_kind"],
+                round(s["length_m"], -1),
+                s["conductor"]["type"] if s["conductor"] else None,
+            )
+            for s in o["sources"]
+        ) + (round(o["cost_cny"]["total"], -3),)
+        if key in seen:
+            continue
+        seen.add(key)
+        out.append(o | {"option_id": _LABELS[len(out)]})
+    return out
+
+
+class _OptionBuilder:
+    """Options of one scheme: sources with their lines, costs, dates, reliability, outages."""
+
+    def __init__(
+        self,
+        ctx: SchemeContext,
+        app: Application,
+        decision: PolicyDecision,
+        demand: Demand,
+        cal: WorkCalendar,
+        search: CandidateSearch,
+    ) -> None:
+        self.ctx, self.app, self.decision, self.demand = ctx, app, decision, demand
+        self.cal, self.search = cal, search
+        self.rules = ctx.rules
+
+    def source(self, c: Candidate, role: str, carries_kva: float) -> dict[str, Any]:
+        if c.kind in NEW_POINT_KINDS:
+            route = c.route
+        else:
+            route = self.search.routes.route(self.ctx.ids.index(c.connection_point_id), True)
+        feeder = self.ctx.model.feeders.get(c.feeder_id) if c.feeder_id else None
+        return {
+            "role": role,
+            "connection_point_id": c.connection_point_id,
+            "connection_point_name": c.name,
+            "connection_point_kind": c.kind,
+            "equipment": c.equipment,
+            "substation_id": c.substation_id,
+            "substation_name": self.ctx.model.substations[c.substation_id].name
+            if c.substation_id in self.ctx.model.substations
+            else None,
+            "bus_section_id": c.bus_section_id,
+            "feeder_id": c.feeder_id,
+            "feeder_name": feeder.name if feeder else None,
+            "bus_voltage_kv": c.bus_voltage_kv,
+            "line_type": c.line_type,
+            "circuits": c.circuits,
+            "conductor": c.design.to_dict() if c.design else None,
+            "route": route.to_dict(),
+            "length_m": round(c.length_m, 1) if math.isfinite(c.length_m) else None,
+            "carries_kva": round(carries_kva, 1),
+            "openable_kva_before": round(c.openable_kva, 1),
+            "openable_kva_after": round(c.openable_kva - carries_kva, 1),
+            "voltage_drop_percent": round(c.voltage_drop_percent, 2),
+            "cost_cny": round(c.cost_total_cny),
+        }
+
+    def option(
+        self,
+        label: str,
+        chosen: list[Candidate],
+        *,
+        carries_kva: float | None = None,
+        projects: list[dict[str, Any]] | None = None,
+    ) -> dict[str, Any]:
+        carries = self.demand.demand_kva if carries_kva is None else carries_kva
+        sources = [
+            self.source(c, "main" if i == 0 else "backup", carries) for i, c in enumerate(chosen)
+        ]
+        line = sum(c.cost_line_cny for c in chosen)
+        equipment = sum(c.cost_equipment_cny for c in chosen)
+        projects = projects or []
+        project_days = max((int(p["duration_workdays"]) for p in projects), default=0)
+        supporting = bool(projects)
+        schedule = build_schedule(self.app, self.decision, self.cal, self.rules, project_days)
+        return {
+            "option_id": label,
+            "sources": sources,
+            "supporting_project": supporting,
+            "supporting_projects": projects,
+            "cost_cny": _split_cost(self.decision, line, equipment),
+            "time_limit_workdays": self.decision.time_limit_workdays(supporting, self.rules),
+            "due_date": schedule["due_date"],
+            "schedule": schedule,
+            "length_m_total": round(
+                sum(c.length_m for c in chosen if math.isfinite(c.length_m)), 1
+            ),
+            "reliability": self.reliability(chosen),
+            "outage_plan": self.outage_plan(chosen),
+            "supporting_project_contract_date": _contract_date(schedule, supporting),
+        }
+
+    def staged_option(
+        self, label: str, plans: list[SourcePlan], interim: float, demand_kva: float
+    ) -> dict[str, Any] | None:
+        """The constrained customer's option. With interim capacity: connected now where
+        it is, every source carrying it alone, the rest once the projects are built.
+        Without: connected where the projects give the full demand, once they are built.
+        Neither: no option (the plan says what remains)."""
+        if not plans:
+            return None
+        projects = [p for plan in plans for p in plan.projects]
+        if interim > 0:
+            # a line that stays for the full demand is sized for it; a temporary one for
+            # what it carries now
+            chosen = [
+                p.interim if p.interim is p.final else self._resized(p.interim, interim)
+                for p in plans
+                if p.interim is not None
+            ]
+            option = self.option(label, chosen, carries_kva=interim, projects=projects)
+            option["stage"] = "interim"
+        elif all(p.closed for p in plans):
+            chosen = [p.final for p in plans]
+            option = self.option(label, chosen, carries_kva=demand_kva, projects=projects)
+            option["stage"] = "after_projects"
+            for source, plan in zip(option["sources"], plans, strict=True):
+                source["openable_kva_after_projects"] = round(plan.capacity_after_kva, 1)
+                source["openable_kva_after"] = round(plan.capacity_after_kva - demand_kva, 1)
+        else:
+            return None
+        option["interim_capacity_kva"] = round(interim, 1)
+        option["final_connection_point_ids"] = [p.final.connection_point_id for p in plans]
+        return option
+
+    def _resized(self, c: Candidate, kva: float) -> Candidate:
+        """The candidate with its line sized for ``kva`` instead of the full demand."""
+        sizer = sizer_for(
+            self.ctx,
+            self.decision,
+            c.line_type,
+            c.bus_voltage_kv if self.decision.hv else _level_kv(self.decision),
         )
-        line_cost += c.cost_line_cny
-        equipment_cost += c.cost_equipment_cny
-    split = _split_cost(decision, line_cost, equipment_cost)
-    reliability = (
-        outage_hours(ctx.model, chosen[0].connection_point_id, ctx.rules, sources=len(chosen))
-        if chosen
-        else None
-    )
-    limit = decision.time_limit_workdays(supporting, ctx.rules)
-    return {
-        "option_id": label,
-        "sources": sources,
-        "supporting_project": supporting,
-        "cost_cny": split,
-        "time_limit_workdays": limit,
-        "due_date": cal.add_workdays(app.application_date, limit).isoformat(),
-        "length_m_total": round(sum(c.length_m for c in chosen), 1),
-        "reliability": reliability,
-        "supporting_project_contract_date": _contract_date(app, cal, limit, supporting),
-    }
+        limit = float(
+            self.rules.get("scheme.voltage_drop_max_percent")["mv" if self.decision.hv else "lv"]
+        )
+        design = sizer.design(kva, c.length_m, limit - c.base_drop_percent, max(1, c.max_circuits))
+        if design is None:
+            return c
+        return replace(
+            c, design=design, voltage_drop_percent=c.base_drop_percent + design.drop_percent
+        )
+
+    def reliability(self, chosen: list[Candidate]) -> dict[str, Any] | None:
+        if not chosen:
+            return None
+        parts = [
+            source_outages(
+                self.ctx.model,
+                c.connection_point_id,
+                self.rules,
+                (c.length_m / 1000.0) if math.isfinite(c.length_m) else 0.0,
+                c.line_type,
+            )
+            for c in chosen
+        ]
+        area = self.ctx.model.connection_points[chosen[0].connection_point_id].area_class
+        return combine(parts, area, self.rules)
+
+    def outage_plan(self, chosen: list[Candidate]) -> str:
+        """From what the connection disturbs (seed 三(二)6): the worst of its sources."""
+        plans = self.rules.get("scheme.outage_plan")
+        if self.decision.supply_voltage_kv >= 35:
+            return str(plans["hv35_or_above"])
+        if not self.decision.hv:
+            return str(plans["live_work"])
+        by = plans["by_connection"]
+        found = [str(by.get(c.equipment, plans["mv"])) for c in chosen] or [str(plans["mv"])]
+        return max(found, key=_OUTAGE_ORDER.index)
 
 
-def _contract_date(app: Application, cal: WorkCalendar, limit: int, supporting: bool) -> str | None:
-    """契约制: the supporting project's completion date, agreed with the customer, no later
-    than the customer's own works (or, without that date, the option's due date)."""
+def _late(options: list[dict[str, Any]]) -> list[str]:
+    out: list[str] = []
+    for o in options:
+        s = o["schedule"]
+        if not s["within_time_limit"]:
+            out.append(
+                f"方案{o['option_id']}：配套工程需{s['supporting_project_workdays']}个工作日，"
+                f"无法满足{s['time_limit_workdays']}个工作日的办电时限，预计接电日期"
+                f"{s['due_date']}"
+            )
+    return out
+
+
+def _contract_date(schedule: dict[str, Any], supporting: bool) -> str | None:
+    """契约制: the date agreed with the customer for the supporting project: its own end
+    (a date earlier than the works would be a broken promise)."""
     if not supporting:
         return None
-    due = cal.add_workdays(app.application_date, limit)
-    if app.customer_works_date is not None:
-        due = min(due, app.customer_works_date)
-    return due.isoformat()
+    return next(
+        (s["due_date"] for s in schedule["steps"] if s["step"] == "supporting_project"), None
+    )
 
 
 def _split_cost(decision: PolicyDecision, line: float, equipment: float) -> dict[str, float]:
@@ -268,70 +529,69 @@ def _demarcation(decision: PolicyDecision) -> str:
     return "connection_point"
 
 
+def _emergency_source(
+    app: Application, decision: PolicyDecision, demand: Demand, rules: Any
+) -> dict[str, Any] | None:
+    """自备应急电源: at least 120 % of the security load (保安负荷), for special, first and
+    second level users; the security load from the application, else a share of demand
+    flagged as an estimate."""
+    r = rules.get("scheme.emergency_source")
+    level = app.important_user_level
+    if not decision.hv or level not in r["levels"]:
+        return None
+    given = app.security_load_kva is not None
+    security = (
+        float(app.security_load_kva)
+        if app.security_load_kva is not None
+        else demand.demand_kva * float(r["security_load_share"][level])
+    )
+    return {
+        "security_load_kva": round(security, 1),
+        "min_kva": float(math.ceil(security * float(r["min_ratio"]))),
+        "min_ratio": float(r["min_ratio"]),
+        "basis": "application" if given else "default_share",
+        "estimated": not given,
+        "kinds": list(r["kinds"]),
+        "non_electric_measures": list(r["non_electric_measures"]),
+    }
+
+
 def _transition_plan(
     ctx: SchemeContext,
     app: Application,
     decision: PolicyDecision,
-    candidates: list[Candidate],
+    demand: Demand,
     cal: WorkCalendar,
+    plans: list[SourcePlan],
+    interim: float,
+    transfer: dict[str, Any] | None,
+    hv_project: dict[str, Any] | None,
 ) -> dict[str, Any]:
-    """先接入、后改造: what the grid can give now, and the projects that give the rest."""
+    """先接入、后改造: what the grid gives now (each source carrying it alone), the projects
+    that give the rest, checked by recomputation, and the dates of both."""
     r = ctx.rules.get("scheme")
-    limit = float(r["voltage_drop_max_percent"]["mv" if decision.hv else "lv"])
-    room = {c.connection_point_id: _interim_kva(c, app.capacity_kva, limit) for c in candidates}
-    by_room = sorted(candidates, key=lambda c: (-room[c.connection_point_id], c.cost_total_cny))
-    best = by_room[0] if by_room else None
-    interim = room[best.connection_point_id] if best else 0.0
+    need = demand.demand_kva
     measures: list[dict[str, Any]] = []
-    if best and interim > 0:
+    if plans and interim > 0:
         measures.append(
             {
                 "kind": "partial_connection",
-                "connection_point_id": best.connection_point_id,
+                "connection_point_ids": [
+                    p.interim.connection_point_id for p in plans if p.interim is not None
+                ],
                 "capacity_kva": round(interim, 1),
+                "each_source_carries_kva": round(interim, 1),
             }
         )
-        other = next(
-            (
-                c
-                for c in by_room[1:]
-                if (c.feeder_id or c.connection_point_id)
-                != (best.feeder_id or best.connection_point_id)
-                and c.bus_section_id != best.bus_section_id
-                and room[c.connection_point_id] > 0
-            ),
-            None,
-        )
-        if other is not None and interim < app.capacity_kva:
-            extra = min(room[other.connection_point_id], app.capacity_kva - interim)
-            measures.append(
-                {
-                    "kind": "temporary_source",
-                    "connection_point_id": other.connection_point_id,
-                    "feeder_id": other.feeder_id,
-                    "capacity_kva": round(extra, 1),
-                }
-            )
-            interim += extra
-    limited = ctx.points[best.connection_point_id].limited_by if best else ""
-    feeder_id = _feeder_of(ctx, limited)
-    if best and feeder_id and interim < app.capacity_kva:
-        relief = next((x for x in ctx.transfer_relief(feeder_id) if x.ok), None)
-        if relief is not None:
-            freed = min(relief.freed_kva, app.capacity_kva - interim)
-            measures.append(
-                {
-                    "kind": "load_transfer",
-                    "feeder_id": feeder_id,
-                    "tie_id": relief.tie_id,
-                    "to_feeder_id": relief.partner_id,
-                    "open_line": relief.opened_line,
-                    "freed_kva": round(freed, 1),
-                    "partner_max_loading_percent": round(relief.partner_max_loading_percent, 1),
-                    "checked_by": "ac_power_flow",
-                }
-            )
-            interim += freed
+    if transfer is not None:
+        measures.append(transfer)
+    funding = _funding(ctx, decision)
+    projects = [p | {"funding_channel": funding} for plan in plans for p in plan.projects]
+    remaining = max((p.remaining_kva(need) for p in plans), default=need)
+    if len(plans) < decision.sources_required:
+        remaining = need
+    if hv_project is not None and remaining > 0:
+        projects.append(hv_project | {"capacity_after_kva": None, "checked_by": "not_modelled"})
     measures.append(
         {
             "kind": "staged",
@@ -339,142 +599,94 @@ def _transition_plan(
                 {"stage": 1, "capacity_kva": round(interim, 1), "when": "at connection"},
                 {
                     "stage": 2,
-                    "capacity_kva": app.capacity_kva,
+                    "capacity_kva": round(need - remaining, 1) if remaining > 0 else round(need, 1),
                     "when": "after the upgrade projects",
                 },
             ],
         }
     )
-    projects = _upgrades(ctx, app, decision, best)
     measures += [{"kind": "upgrade", "project": p["kind"]} for p in projects]
+    interim_schedule = build_schedule(app, decision, cal, ctx.rules, 0)
+    days = max((int(p["duration_workdays"]) for p in projects), default=0)
+    full_schedule = build_schedule(app, decision, cal, ctx.rules, days) if days else None
+    first = plans[0].final.connection_point_id if plans else None
     return {
         "interim_capacity_kva": round(interim, 1),
+        "demand_kva": round(need, 1),
+        "final_sources": [
+            {
+                "connection_point_id": p.final.connection_point_id,
+                "kind": p.final.kind,
+                "name": p.final.name,
+                "capacity_after_kva": round(p.capacity_after_kva, 1),
+                "same_as_interim": p.interim is p.final,
+            }
+            for p in plans
+        ],
+        "interim_connection_date": interim_schedule["due_date"] if interim > 0 else None,
+        "full_demand_date": full_schedule["due_date"] if full_schedule and remaining <= 0 else None,
+        "closes_gap": remaining <= 1e-6,
+        "remaining_kva": round(remaining, 1),
         "measures": measures,
         "upgrade_projects": projects,
         "restricted_report_due": cal.add_workdays(
             app.application_date, int(r["time_limits_workdays"]["restricted_report"])
         ).isoformat(),
-        "limited_by": ctx.points[best.connection_point_id].limited_by if best else None,
+        "limited_by": ctx.points[first].limited_by if first else None,
     }
 
 
-def _feeder_of(ctx: SchemeContext, element_id: str) -> str | None:
-    if element_id.startswith("fd:"):
-        return element_id
-    if element_id.startswith("seg:"):
-        return ctx.model.segments[element_id].feeder_id
-    return None
-
-
-def _interim_kva(c: Candidate, applied_kva: float, drop_limit: float) -> float:
-    """What a candidate can take now: its openable capacity, its free bays, and the load at
-    which the voltage at the customer reaches its limit (the new line's drop is
-    proportional to the load)."""
-    if c.bays_free is not None and c.bays_free <= 0:
-        return 0.0
-    room = min(max(c.openable_kva, 0.0), applied_kva)
-    line_drop = c.voltage_drop_percent - c.base_drop_percent
-    if line_drop > 0:
-        room = min(room, applied_kva * max(0.0, drop_limit - c.base_drop_percent) / line_drop)
-    return room
-
-
-def _upgrades(
-    ctx: SchemeContext, app: Application, decision: PolicyDecision, best: Candidate | None
-) -> list[dict[str, Any]]:
-    r = ctx.rules.get("scheme")
-    costs = r["costs_cny"]
-    durations = r["upgrade_durations_workdays"]
-    channel = r["funding_channel"]
+def _funding(ctx: SchemeContext, decision: PolicyDecision) -> str:
+    channel = ctx.rules.get("scheme.funding_channel")
     if decision.supply_voltage_kv >= 110:
-        funding = channel["hv110_220"]
-    elif decision.supply_voltage_kv >= 35:
-        funding = channel["hv35"]
-    elif decision.hv:
+        return str(channel["hv110_220"])
+    if decision.supply_voltage_kv >= 35:
+        return str(channel["hv35"])
+    if decision.hv:
         # the customer needs supply now: within 3 months of the application = emergency
-        funding = channel["mv_emergency"]
-    else:
-        funding = channel["lv"]
-    limited = ctx.points[best.connection_point_id].limited_by if best else ""
-    model = ctx.model
-    out: list[dict[str, Any]] = []
-    if limited.startswith("dt:"):
-        dt_ = model.distribution_transformers[limited]
-        size = dt_.sn_kva + app.capacity_kva
-        out.append(
-            {
-                "kind": "transformer_replacement",
-                "element_id": limited,
-                "cost_cny": round(size * costs["distribution_transformer_per_kva"]),
-                "duration_workdays": durations["distribution_transformer_replacement"],
-                "funding_channel": funding,
-            }
-        )
-    elif limited.startswith(("fd:", "seg:")):
-        feeder = (
-            model.feeders[limited]
-            if limited.startswith("fd:")
-            else model.feeders[model.segments[limited].feeder_id]
-        )
-        out.append(
-            {
-                "kind": "reconductor",
-                "element_id": limited,
-                "cost_cny": round(feeder.length_km * costs["overhead_10kv_per_km"]),
-                "duration_workdays": durations["reconductor"],
-                "funding_channel": funding,
-            }
-        )
-        out += _new_feeder(ctx, app, funding)
-    elif limited.startswith(("mt:", "bs:")):
-        out.append(
-            {
-                "kind": "transformer_replacement",
-                "element_id": limited,
-                "cost_cny": costs["main_transformer_replacement"],
-                "duration_workdays": durations["main_transformer_replacement"],
-                "funding_channel": channel["hv110_220"],
-            }
-        )
-    else:
-        out += _new_feeder(ctx, app, funding)
-    return out
+        return str(channel["mv_emergency"])
+    return str(channel["lv"])
 
 
-def _new_feeder(ctx: SchemeContext, app: Application, funding: str) -> list[dict[str, Any]]:
-    """A new 10 kV feeder from the nearest bus section with a free bay, if there is one."""
-    sub = _substation_with_free_bay(ctx, app)
-    if sub is None:
-        return []
-    costs = ctx.rules.get("scheme.costs_cny")
-    sec, km = sub
-    return [
-        {
-            "kind": "new_feeder",
-            "from_bus_section_id": sec,
-            "length_km": round(km, 2),
-            "cost_cny": round(
-                costs["substation_bay_and_line_fixed"] + km * costs["substation_line_per_km"]
-            ),
-            "duration_workdays": ctx.rules.get("scheme.upgrade_durations_workdays.new_feeder"),
-            "funding_channel": funding,
-        }
+def _load_transfer(
+    ctx: SchemeContext, plan: SourcePlan, need: float, interim: float
+) -> dict[str, Any] | None:
+    """More room now where the point's feeder binds: part of the feeder's load moved to a
+    tie partner (AC-checked), never the part that feeds the point itself; the gain is
+    capped by everything else on the point's supply path."""
+    c = plan.interim
+    if c is None:
+        return None
+    point = ctx.points[c.connection_point_id]
+    limited = point.limited_by
+    if not limited.startswith("fd:") or interim >= need or ctx.rule_cap is None:
+        return None
+    rc = ctx.rule_cap
+    path = ctx.model.supply_path(c.connection_point_id)
+    own_lines = {ln for e in path if e in ctx.model.segments for ln in ctx.model.segments[e].lines}
+    relief = next(
+        (x for x in ctx.transfer_relief(limited) if x.ok and x.opened_line not in own_lines), None
+    )
+    if relief is None:
+        return None
+    others = [
+        rc.elements[e].c2_kva
+        for e in path[1:]
+        if e in rc.elements and e != limited and not e.startswith(("bs:", "mt:", "sub:"))
     ]
-
-
-def _substation_with_free_bay(ctx: SchemeContext, app: Application) -> tuple[str, float] | None:
-    """The nearest bus section with a free bay and capacity left, and the route km."""
-    from grid_models import geodesic_m
-
-    best: tuple[str, float] | None = None
-    route = float(ctx.rules.get("scheme.candidates.route_factor"))
-    for sec in ctx.model.bus_sections.values():
-        if not sec.bays_free:
-            continue
-        sub = ctx.model.substations[sec.substation_id]
-        if not (math.isfinite(sub.lon_deg) and math.isfinite(sub.lat_deg)):
-            continue
-        km = float(geodesic_m(app.lon_deg, app.lat_deg, sub.lon_deg, sub.lat_deg)) / 1000 * route
-        if best is None or km < best[1]:
-            best = (sec.id, km)
-    return best
+    upstream = rc.elements[ctx.model.feeders[limited].bus_section_id].openable_kva
+    cap = min([need, point.ac_kva, upstream, *others])
+    after = min(cap, interim + relief.freed_kva)
+    if after <= interim + 1e-6:
+        return None
+    return {
+        "kind": "load_transfer",
+        "feeder_id": limited,
+        "tie_id": relief.tie_id,
+        "to_feeder_id": relief.partner_id,
+        "open_line": relief.opened_line,
+        "freed_kva": round(relief.freed_kva, 1),
+        "interim_after_kva": round(after, 1),
+        "partner_max_loading_percent": round(relief.partner_max_loading_percent, 1),
+        "checked_by": "ac_power_flow",
+    }

@@ -50,32 +50,33 @@ class CpSatSolver:
         if len(choices) < rule.count:
             return []
         found: list[tuple[int, ...]] = []
+        m = cp_model.CpModel()
+        x = [m.new_bool_var(f"x{i}") for i in range(len(choices))]
+        m.add(sum(x) == rule.count)
+        for feeder in {c.feeder for c in choices}:
+            # two sources on one feeder never count as two (domain §4)
+            m.add(sum(x[i] for i, c in enumerate(choices) if c.feeder == feeder) <= 1)
+        if rule.count > 1 and rule.distinct_substations > 1:
+            subs = sorted({c.substation for c in choices})
+            used = {s: m.new_bool_var(f"s{s}") for s in subs}
+            for s in subs:
+                members = [x[i] for i, c in enumerate(choices) if c.substation == s]
+                m.add(sum(members) >= 1).only_enforce_if(used[s])
+                m.add(sum(members) == 0).only_enforce_if(used[s].Not())
+            m.add(sum(used.values()) >= rule.distinct_substations)
+        if rule.count > 1 and rule.distinct_sections:
+            for sec in {c.section for c in choices}:
+                m.add(sum(x[i] for i, c in enumerate(choices) if c.section == sec) <= 1)
+        m.minimize(sum(c.cost * x[i] for i, c in enumerate(choices)))
+        solver = cp_model.CpSolver()
+        solver.parameters.max_time_in_seconds = time_limit_s
+        solver.parameters.num_workers = 1
         for _ in range(k):
-            m = cp_model.CpModel()
-            x = [m.new_bool_var(f"x{i}") for i in range(len(choices))]
-            m.add(sum(x) == rule.count)
-            for feeder in {c.feeder for c in choices}:
-                # two sources on one feeder never count as two (domain §4)
-                m.add(sum(x[i] for i, c in enumerate(choices) if c.feeder == feeder) <= 1)
-            if rule.count > 1 and rule.distinct_substations > 1:
-                subs = sorted({c.substation for c in choices})
-                used = {s: m.new_bool_var(f"s{s}") for s in subs}
-                for s in subs:
-                    members = [x[i] for i, c in enumerate(choices) if c.substation == s]
-                    m.add(sum(members) >= 1).only_enforce_if(used[s])
-                    m.add(sum(members) == 0).only_enforce_if(used[s].Not())
-                m.add(sum(used.values()) >= rule.distinct_substations)
-            if rule.count > 1 and rule.distinct_sections:
-                for sec in {c.section for c in choices}:
-                    m.add(sum(x[i] for i, c in enumerate(choices) if c.section == sec) <= 1)
-            for prev in found:
-                m.add(sum(x[i] for i in prev) <= rule.count - 1)
-            m.minimize(sum(c.cost * x[i] for i, c in enumerate(choices)))
-            solver = cp_model.CpSolver()
-            solver.parameters.max_time_in_seconds = time_limit_s
-            solver.parameters.num_workers = 1
             status = solver.solve(m)
             if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
                 break
-            found.append(tuple(i for i in range(len(choices)) if solver.value(x[i])))
+            chosen = tuple(i for i in range(len(choices)) if solver.value(x[i]))
+            found.append(chosen)
+            # the next best set: not this one again (a no-good cut on the same model)
+            m.add(sum(x[i] for i in chosen) <= rule.count - 1)
         return found
