@@ -118,10 +118,16 @@ def point_capacity_after(
     *,
     rules: Rules,
     criteria: HostingCriteria | None = None,
+    ac_before_kva: float | None = None,
 ) -> PointAfter:
     """The point's openable capacity with ``projects`` built: the rule-based path minimum
     recomputed by :func:`rule_capacity` on the changed network (its substation only), and,
-    with ``criteria``, the AC capacity at its bus from a new AC search."""
+    with ``criteria``, the AC capacity at its bus from a new AC search.
+
+    ``ac_before_kva``: the point's AC capacity without the projects. The catalogue's
+    projects only lower impedances and raise ratings, so the AC capacity cannot fall; where
+    the rule-based figure is already below it, the AC search is not needed to know the
+    minimum and is skipped."""
     after = with_projects(model, projects)
     cp = model.connection_points[connection_point_id]
     subs = [cp.substation_id] if cp.substation_id else None
@@ -130,7 +136,8 @@ def point_capacity_after(
     ac: float | None = None
     limited = element.limited_by
     openable = element.openable_kva
-    if criteria is not None:
+    needed = ac_before_kva is None or openable > ac_before_kva
+    if criteria is not None and needed:
         extra: dict[int, float] = {}
         for r in reservations:
             bus = model.connection_points[r.connection_point_id].bus
@@ -341,7 +348,7 @@ def _transformer(
             return None
         costs = r["costs_cny"]
         cost = (
-            costs["distribution_transformer_fixed"]
+            costs["distribution_transformer_swap"]
             + costs["distribution_transformer_per_kva"] * fit.sn_kva
         )
         return Project(
@@ -421,6 +428,7 @@ def close_gap(
     current = start or point_capacity_after(
         model, connection_point_id, (), reservations, rules=rules, criteria=criteria
     )
+    ac_before = current.ac_kva
     before = current.openable_kva
     seen: set[str] = set()
     while current.openable_kva < need_kva - 1e-6 and len(projects) < max_projects:
@@ -440,6 +448,7 @@ def close_gap(
             reservations,
             rules=rules,
             criteria=criteria,
+            ac_before_kva=ac_before,
         )
         if trial.openable_kva <= current.openable_kva + 1e-6:
             break  # it does not help here: leave it out and say what remains

@@ -47,28 +47,36 @@ class BatchProblem:
     bays: dict[str, int]
     paths: dict[str, tuple[str, ...]]
     considered: list[int]
+    in_reach: list[int]
 
     @classmethod
     def build(
         cls, ctx: SchemeContext, apps: Sequence[Application], min_candidates: int = 20
     ) -> BatchProblem:
+        """Each application's candidates: every point within its supply radius, the nearest
+        ``min_candidates`` by route (fewer where fewer are in reach)."""
         cands: list[list[Candidate]] = []
         considered: list[int] = []
         demands: list[float] = []
+        in_reach: list[int] = []
         for app in apps:
             decision = decide(app, rules=ctx.rules)
             demand = demand_of(app, ctx.rules).demand_kva
             demands.append(demand)
-            found = find_candidates(
+            search = find_candidates(
                 ctx,
                 decision,
                 app.lon_deg,
                 app.lat_deg,
                 demand,
                 exhaustive=True,
-                limit=max(min_candidates, 30),
-            ).candidates
+                limit=min_candidates,
+            )
+            found = [
+                c for c in search.candidates if not {"distance", "no_route"} & set(c.reason_codes)
+            ]
             considered.append(len(found))
+            in_reach.append(search.in_reach)
             # capacity is decided by the shared pools below, not point by point
             cands.append([c for c in found if set(c.reason_codes) <= {"capacity"}])
         elements = ctx.rule_cap.elements if ctx.rule_cap else {}
@@ -87,7 +95,7 @@ class BatchProblem:
                     capacity[e] = max(0.0, elements[e].c2_kva)
                 if c.bays_free is not None:
                     bays[c.connection_point_id] = c.bays_free
-        return cls(list(apps), demands, cands, capacity, bays, paths, considered)
+        return cls(list(apps), demands, cands, capacity, bays, paths, considered, in_reach)
 
     def cost(self, assignment: Sequence[int | None]) -> float:
         return sum(

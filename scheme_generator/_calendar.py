@@ -27,8 +27,7 @@ class WorkCalendar:
         official = _official_workday(day)
         if official is None:
             self.warnings.add(
-                f"no official holiday schedule for {day.year}: Monday–Friday assumed for "
-                f"working days in {day.year}"
+                f"{day.year}年尚无官方节假日安排：{day.year}年按周一至周五为工作日计算"
             )
             return day.weekday() < 5
         return official

@@ -290,7 +290,7 @@ def find_candidates(
         lat,
         radius,
         float(cr["route_factor"]),
-        float(cr.get("max_access_m", 1000.0)),
+        float(cr["max_access_m"]),
     )
     right = np.isin(ctx.kinds, kinds) & (routes.geodesic <= radius)
     idx = np.flatnonzero(right)
@@ -318,7 +318,8 @@ def find_candidates(
         # within crow-fly reach but not by route: a few, so the scheme can say why
         extra = order[pos : pos + int(cr["rejected_listed"])]
         out += [evaluator.evaluate(int(k)) for k in extra]
-    return CandidateSearch(out, radius, ring, level, area, len(idx), routes, evaluator)
+    in_reach = int(np.count_nonzero(routes.length[idx] <= radius))
+    return CandidateSearch(out, radius, ring, level, area, in_reach, routes, evaluator)
 
 
 def _need(decision: PolicyDecision, options: int) -> int:

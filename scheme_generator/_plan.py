@@ -36,6 +36,7 @@ class SourcePlan:
     gap: GapPlan | None = None
     projects: list[dict[str, Any]] = field(default_factory=list)
     alternative: str | None = None  # new_feeder | new_distribution_transformer
+    transfer: dict[str, Any] | None = None  # a load transfer that gives the interim room
 
     @property
     def cost_cny(self) -> float:
@@ -58,17 +59,28 @@ class SourcePlan:
         return self.gap.after.openable_kva if self.gap is not None else self.final.openable_kva
 
     def remaining_kva(self, demand_kva: float) -> float:
-        return max(0.0, demand_kva - self.capacity_after_kva) if self.final.design else demand_kva
+        """What the plan leaves unsupplied: the demand less the most it reaches, now or
+        after its projects."""
+        reach = max(self.capacity_after_kva if self.final.design else 0.0, self.interim_kva)
+        return max(0.0, demand_kva - reach)
 
 
-def interim_kva(c: Candidate, demand_kva: float, drop_limit: float, sizer: Sizer) -> float:
-    """What a candidate can carry now: its openable capacity, what one connection there
-    can carry (circuits × the largest permitted conductor), and the load at which the
-    voltage at the customer reaches its limit with the largest conductor."""
+def interim_kva(
+    c: Candidate,
+    demand_kva: float,
+    drop_limit: float,
+    sizer: Sizer,
+    openable_kva: float | None = None,
+) -> float:
+    """What a candidate can carry now: its openable capacity (or ``openable_kva``), what
+    one connection there can carry (circuits × the largest permitted conductor), and the
+    load at which the voltage at the customer reaches its limit with the largest
+    conductor."""
     codes = set(c.reason_codes)
     if codes & {"distance", "no_route", "bays"}:
         return 0.0
-    room = min(max(c.openable_kva, 0.0), demand_kva)
+    openable = c.openable_kva if openable_kva is None else openable_kva
+    room = min(max(openable, 0.0), demand_kva)
     circuits = max(1, c.max_circuits)
     one = sizer.max_circuit_a * circuits
     if sizer.phases == 1:
@@ -97,6 +109,49 @@ def interim_kva(c: Candidate, demand_kva: float, drop_limit: float, sizer: Sizer
     return max(0.0, room)
 
 
+def load_transfer(
+    ctx: SchemeContext, c: Candidate, demand_kva: float
+) -> tuple[float, dict[str, Any]] | None:
+    """More room now where the point's feeder binds (often its N-1 load-rate limit): the
+    tail of the feeder moved to a tie partner, checked by an AC power flow, never the part
+    that feeds the point itself. The feeder's own C2 rises by what is freed; everything
+    else on the point's path, its AC capacity and the bus section still bound it. Returns
+    the openable capacity with the transfer and the measure."""
+    point = ctx.points[c.connection_point_id]
+    limited = point.limited_by
+    rc = ctx.rule_cap
+    if not limited.startswith("fd:") or rc is None:
+        return None
+    path = ctx.model.supply_path(c.connection_point_id)
+    own_lines = {ln for e in path if e in ctx.model.segments for ln in ctx.model.segments[e].lines}
+    relief = next(
+        (x for x in ctx.transfer_relief(limited) if x.ok and x.opened_line not in own_lines), None
+    )
+    if relief is None:
+        return None
+    others = [
+        rc.elements[e].c2_kva
+        for e in path[1:]
+        if e in rc.elements and e != limited and not e.startswith(("bs:", "mt:", "sub:"))
+    ]
+    upstream = rc.elements[ctx.model.feeders[limited].bus_section_id].openable_kva
+    after = min([rc.elements[limited].c2_kva + relief.freed_kva, point.ac_kva, upstream, *others])
+    if after <= max(point.openable_kva, 0.0) + 1e-6:
+        return None
+    return after, {
+        "kind": "load_transfer",
+        "connection_point_id": c.connection_point_id,
+        "feeder_id": limited,
+        "tie_id": relief.tie_id,
+        "to_feeder_id": relief.partner_id,
+        "open_line": relief.opened_line,
+        "freed_kva": round(relief.freed_kva, 1),
+        "openable_after_kva": round(after, 1),
+        "partner_max_loading_percent": round(relief.partner_max_loading_percent, 1),
+        "checked_by": "ac_power_flow",
+    }
+
+
 def plan_sources(
     ctx: SchemeContext,
     decision: PolicyDecision,
@@ -110,15 +165,29 @@ def plan_sources(
     drop_limit = float(r["voltage_drop_max_percent"]["mv" if decision.hv else "lv"])
     near = [c for c in search.candidates if not {"distance", "no_route"} & set(c.reason_codes)]
     room = {c.connection_point_id: interim_kva(c, demand_kva, drop_limit, sizer) for c in near}
+    transfers: dict[str, dict[str, Any]] = {}
+    feeder_bound = [c for c in near if ctx.points[c.connection_point_id].limited_by[:3] == "fd:"]
+    for c in sorted(feeder_bound, key=lambda c: c.cost_total_cny)[:_STUDIED]:
+        found = load_transfer(ctx, c, demand_kva)
+        if found is None:
+            continue
+        with_transfer = interim_kva(c, demand_kva, drop_limit, sizer, openable_kva=found[0])
+        if with_transfer > room[c.connection_point_id]:
+            room[c.connection_point_id] = with_transfer
+            transfers[c.connection_point_id] = found[1] | {
+                "interim_after_kva": round(with_transfer, 1)
+            }
     ranked = sorted(near, key=lambda c: (-room[c.connection_point_id], c.cost_total_cny))
     criteria = HostingCriteria.from_rules(ctx.rules)
     plans: list[SourcePlan] = []
     for _ in range(decision.sources_required):
         taken = [p.final for p in plans] + [p.interim for p in plans if p.interim]
         pool = [c for c in ranked if _distinct(c, taken, decision)]
-        best = _best_plan(ctx, search, pool, demand_kva, room, criteria, decision, sizer)
+        best = _best_plan(ctx, search, pool, demand_kva, room, criteria, decision, sizer, taken)
         if best is None:
             break
+        if best.interim is not None:
+            best.transfer = transfers.get(best.interim.connection_point_id)
         plans.append(best)
     return plans
 
@@ -145,6 +214,7 @@ def _best_plan(
     criteria: HostingCriteria,
     decision: PolicyDecision,
     sizer: Sizer,
+    taken: list[Candidate],
 ) -> SourcePlan | None:
     """Among the most promising points, the cheapest whose projects close the gap (else
     the one that comes closest); a new feeder or transformer where that is cheaper."""
@@ -161,7 +231,7 @@ def _best_plan(
             demand_kva,
             ctx.reservations,
             rules=ctx.rules,
-            criteria=criteria if point.ac_kva < demand_kva else None,
+            criteria=criteria,
             start=PointAfter(point.openable_kva, point.rules_kva, point.ac_kva, point.limited_by),
         )
         projects = [
@@ -175,6 +245,8 @@ def _best_plan(
         if decision.hv
         else _new_transformer(ctx, search, anchor, demand_kva, sizer)
     )
+    if alt is not None and not _distinct(alt[0], taken, decision):
+        alt = None  # the same bay or feeder as a source already chosen
     if alt is not None:
         final, project = alt
         now = room[anchor.connection_point_id] if anchor is not None else 0.0
@@ -184,8 +256,16 @@ def _best_plan(
         return None
     closed = [p for p in studied if p.closed]
     if closed:
-        return min(closed, key=lambda p: (p.final.cost_total_cny + p.cost_cny, -p.interim_kva))
-    return min(studied, key=lambda p: (p.remaining_kva(demand_kva), p.cost_cny))
+        choice = min(closed, key=lambda p: (p.final.cost_total_cny + p.cost_cny, -p.interim_kva))
+    else:  # nothing closes: the most now, then the least left over
+        choice = min(
+            studied, key=lambda p: (-p.interim_kva, p.remaining_kva(demand_kva), p.cost_cny)
+        )
+    if choice.interim is None and pool and room[pool[0].connection_point_id] > 0:
+        # connected now where the most is available, moved when the projects are done
+        choice.interim = pool[0]
+        choice.interim_kva = room[pool[0].connection_point_id]
+    return choice
 
 
 def _new_point(

@@ -13,6 +13,7 @@ works it depends on, and a project longer than the limit shows up as a later dat
 from __future__ import annotations
 
 import datetime as dt
+import math
 from typing import Any
 
 from grid_models import Rules
@@ -130,7 +131,7 @@ def _shares(steps: list[str], total: int, share: dict[str, float]) -> dict[str, 
     cumulative = 0.0
     for step, w in zip(steps, weights, strict=True):
         cumulative += w
-        upto = round(total * cumulative / whole)
+        upto = math.floor(total * cumulative / whole + 0.5)  # half a day rounds up
         out[step] = upto - done
         done = upto
     return out

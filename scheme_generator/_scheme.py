@@ -87,17 +87,11 @@ def generate_scheme(
             if sources and all(p.interim is not None for p in sources)
             else 0.0
         )
-        transfer = (
-            _load_transfer(ctx, sources[0], demand.demand_kva, interim)
-            if len(sources) == 1 and sources[0].interim is not None
-            else None
-        )
-        if transfer is not None:
-            interim = float(transfer["interim_after_kva"])
+        transfers = [p.transfer for p in sources if p.transfer is not None]
         staged = builder.staged_option("A", sources, interim, demand.demand_kva)
         options = [staged] if staged else []
         plan = _transition_plan(
-            ctx, app, decision, demand, cal, sources, interim, transfer, hv_project
+            ctx, app, decision, demand, cal, sources, interim, transfers, hv_project
         )
     recommended = options[0] if options else None
     schedule = (
@@ -331,7 +325,8 @@ class _OptionBuilder:
         self.rules = ctx.rules
 
     def source(self, c: Candidate, role: str, carries_kva: float) -> dict[str, Any]:
-        if c.kind in NEW_POINT_KINDS:
+        new = c.kind in NEW_POINT_KINDS
+        if new:
             route = c.route
         else:
             route = self.search.routes.route(self.ctx.ids.index(c.connection_point_id), True)
@@ -356,7 +351,8 @@ class _OptionBuilder:
             "route": route.to_dict(),
             "length_m": round(c.length_m, 1) if math.isfinite(c.length_m) else None,
             "carries_kva": round(carries_kva, 1),
-            "openable_kva_before": round(c.openable_kva, 1),
+            # a point the projects build offers nothing before them
+            "openable_kva_before": 0.0 if new else round(c.openable_kva, 1),
             "openable_kva_after": round(c.openable_kva - carries_kva, 1),
             "voltage_drop_percent": round(c.voltage_drop_percent, 2),
             "cost_cny": round(c.cost_total_cny),
@@ -564,7 +560,7 @@ def _transition_plan(
     cal: WorkCalendar,
     plans: list[SourcePlan],
     interim: float,
-    transfer: dict[str, Any] | None,
+    transfers: list[dict[str, Any]],
     hv_project: dict[str, Any] | None,
 ) -> dict[str, Any]:
     """先接入、后改造: what the grid gives now (each source carrying it alone), the projects
@@ -583,8 +579,7 @@ def _transition_plan(
                 "each_source_carries_kva": round(interim, 1),
             }
         )
-    if transfer is not None:
-        measures.append(transfer)
+    measures += transfers
     funding = _funding(ctx, decision)
     projects = [p | {"funding_channel": funding} for plan in plans for p in plan.projects]
     remaining = max((p.remaining_kva(need) for p in plans), default=need)
@@ -599,7 +594,7 @@ def _transition_plan(
                 {"stage": 1, "capacity_kva": round(interim, 1), "when": "at connection"},
                 {
                     "stage": 2,
-                    "capacity_kva": round(need - remaining, 1) if remaining > 0 else round(need, 1),
+                    "capacity_kva": round(max(interim, need - remaining), 1),
                     "when": "after the upgrade projects",
                 },
             ],
@@ -618,7 +613,7 @@ def _transition_plan(
                 "connection_point_id": p.final.connection_point_id,
                 "kind": p.final.kind,
                 "name": p.final.name,
-                "capacity_after_kva": round(p.capacity_after_kva, 1),
+                "capacity_after_kva": round(max(p.capacity_after_kva, 0.0), 1),
                 "same_as_interim": p.interim is p.final,
             }
             for p in plans
@@ -646,47 +641,3 @@ def _funding(ctx: SchemeContext, decision: PolicyDecision) -> str:
         # the customer needs supply now: within 3 months of the application = emergency
         return str(channel["mv_emergency"])
     return str(channel["lv"])
-
-
-def _load_transfer(
-    ctx: SchemeContext, plan: SourcePlan, need: float, interim: float
-) -> dict[str, Any] | None:
-    """More room now where the point's feeder binds: part of the feeder's load moved to a
-    tie partner (AC-checked), never the part that feeds the point itself; the gain is
-    capped by everything else on the point's supply path."""
-    c = plan.interim
-    if c is None:
-        return None
-    point = ctx.points[c.connection_point_id]
-    limited = point.limited_by
-    if not limited.startswith("fd:") or interim >= need or ctx.rule_cap is None:
-        return None
-    rc = ctx.rule_cap
-    path = ctx.model.supply_path(c.connection_point_id)
-    own_lines = {ln for e in path if e in ctx.model.segments for ln in ctx.model.segments[e].lines}
-    relief = next(
-        (x for x in ctx.transfer_relief(limited) if x.ok and x.opened_line not in own_lines), None
-    )
-    if relief is None:
-        return None
-    others = [
-        rc.elements[e].c2_kva
-        for e in path[1:]
-        if e in rc.elements and e != limited and not e.startswith(("bs:", "mt:", "sub:"))
-    ]
-    upstream = rc.elements[ctx.model.feeders[limited].bus_section_id].openable_kva
-    cap = min([need, point.ac_kva, upstream, *others])
-    after = min(cap, interim + relief.freed_kva)
-    if after <= interim + 1e-6:
-        return None
-    return {
-        "kind": "load_transfer",
-        "feeder_id": limited,
-        "tie_id": relief.tie_id,
-        "to_feeder_id": relief.partner_id,
-        "open_line": relief.opened_line,
-        "freed_kva": round(relief.freed_kva, 1),
-        "interim_after_kva": round(after, 1),
-        "partner_max_loading_percent": round(relief.partner_max_loading_percent, 1),
-        "checked_by": "ac_power_flow",
-    }

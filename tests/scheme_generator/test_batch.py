@@ -29,7 +29,10 @@ def test_cp_sat_is_feasible_and_no_worse_than_greedy():
             )
         )
     problem = BatchProblem.build(ctx, apps, min_candidates=20)
-    assert min(problem.considered) >= 20
+    # every point within the supply radius, up to the 20 nearest by route
+    for considered, in_reach in zip(problem.considered, problem.in_reach, strict=True):
+        assert considered == min(20, in_reach)
+    assert sum(c >= 20 for c in problem.considered) >= 30
     g = greedy(problem)
     s = solve_batch(problem, time_limit_s=10, hint=g)
     assert problem.feasible(g.assignment) and problem.feasible(s.assignment)
