@@ -227,28 +227,29 @@ class Service:
             option = next((o for o in row.scheme["options"] if o["option_id"] == option_id), None)
             if option is None:
                 raise Conflict(f"option_id {option_id!r} is not an option of this scheme")
-            kva = float(row.application["capacity_kva"])
+            # each source reserves what it carries (the maximum demand, or a constrained
+            # customer's interim load); an option connected only after its projects
+            # reserves nothing until they are built
+            held = [
+                (str(src["connection_point_id"]), float(src.get("carries_kva", 0.0)))
+                for src in option["sources"]
+                if option.get("stage") != "after_projects"
+            ]
             active = (
                 s.execute(select(ReservationRow).where(ReservationRow.active == 1)).scalars().all()
             )
             reservations = [Reservation(r.connection_point_id, r.kva) for r in active]
             capacity = rule_capacity(self.model, reservations, rules=self.rules)
-            for source in option["sources"]:
-                cp = source["connection_point_id"]
+            for cp, kva in held:
                 left = capacity.elements[cp].openable_kva if cp in capacity.elements else 0.0
                 if left < kva - 1e-6:
                     raise Conflict(
                         "the capacity of this option is no longer available",
                         capacity_left_kva=round(max(left, 0.0), 1),
                     )
-            for source in option["sources"]:
+            for cp, kva in held:
                 s.add(
-                    ReservationRow(
-                        application_id=app_id,
-                        connection_point_id=source["connection_point_id"],
-                        kva=kva,
-                        active=1,
-                    )
+                    ReservationRow(application_id=app_id, connection_point_id=cp, kva=kva, active=1)
                 )
             s.add(
                 EventRow(
@@ -265,7 +266,7 @@ class Service:
             "application_id": app_id,
             "status": "option_selected",
             "selected_option": option_id,
-            "reserved_kva": kva * len(option["sources"]),
+            "reserved_kva": round(sum(kva for _, kva in held), 1),
         }
 
     def energise(self, app_id: str, api_key: str | None) -> dict[str, Any]:
@@ -323,9 +324,9 @@ class Service:
     def progress(self, row: ApplicationRow) -> dict[str, Any]:
         """Each step's due date and state, and the warning level today."""
         scheme = row.scheme
-        start = dt.date.fromisoformat(row.application["application_date"])
-        total = int(scheme["time_limit_workdays"])
-        steps = step_due_dates(list(scheme["steps"]), start, total, self.calendar, self.rules)
+        chosen = row.selected_option or scheme.get("recommended_option_id")
+        option = next((o for o in scheme.get("options", []) if o["option_id"] == chosen), None)
+        steps = _due_dates(scheme, option, row.application, self.calendar, self.rules)
         status = _status(row, self.today())
         done_upto = {
             "scheme_offered": {"application", "scheme_reply"},
@@ -336,20 +337,26 @@ class Service:
         open_ = status in ("scheme_offered", "option_selected")
         out_steps = []
         current = None
-        for code, due in steps:
+        for code, due, party in steps:
             done = code in done_upto
             level = (
-                None if done or not open_ else warning_level(due, today, self.calendar, self.rules)
+                None
+                if done or not open_ or due is None
+                else warning_level(due, today, self.calendar, self.rules)
             )
             if not done and current is None:
                 current = code
             out_steps.append(
-                {"step": code, "due_date": due.isoformat(), "done": done, "warning": level}
+                {
+                    "step": code,
+                    "party": party,
+                    "due_date": due.isoformat() if due else None,
+                    "done": done,
+                    "warning": level,
+                }
             )
-        due = dt.date.fromisoformat(scheme["due_date"])
+        due = dt.date.fromisoformat(option["due_date"] if option else scheme["due_date"])
         whole = warning_level(due, today, self.calendar, self.rules) if open_ else None
-        chosen = row.selected_option or scheme.get("recommended_option_id")
-        option = next((o for o in scheme.get("options", []) if o["option_id"] == chosen), None)
         supporting = None
         if option and option.get("supporting_project_contract_date"):
             contract = dt.date.fromisoformat(option["supporting_project_contract_date"])
@@ -428,6 +435,37 @@ class Service:
     def _planner(self, api_key: str | None) -> None:
         if not self.is_planner(api_key):
             raise Forbidden() if api_key else Unauthorized()
+
+
+def _due_dates(
+    scheme: dict[str, Any],
+    option: dict[str, Any] | None,
+    application: dict[str, Any],
+    cal: Any,
+    rules: Rules,
+) -> list[tuple[str, dt.date | None, str]]:
+    """Each step's due date and who does it: from the option's schedule (the customer's
+    own works have a date only when the customer gave one); schemes stored before
+    schedules existed share the limit among the steps."""
+    schedule = (option or {}).get("schedule") or scheme.get("schedule")
+    if schedule:
+        dated = {st["step"]: st for st in schedule["steps"]}
+        return [
+            (
+                code,
+                dt.date.fromisoformat(dated[code]["due_date"])
+                if dated.get(code, {}).get("due_date")
+                else None,
+                str(dated.get(code, {}).get("party", "utility")),
+            )
+            for code in scheme["steps"]
+        ]
+    start = dt.date.fromisoformat(application["application_date"])
+    total = int(scheme["time_limit_workdays"])
+    return [
+        (code, due, "utility")
+        for code, due in step_due_dates(list(scheme["steps"]), start, total, cal, rules)
+    ]
 
 
 def _worst(levels: list[Any]) -> Any:

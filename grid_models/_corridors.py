@@ -155,8 +155,66 @@ class CorridorNetwork:
         )
         return np.asarray(dist, float), np.asarray(pred, np.int64)
 
+    @cached_property
+    def component(self) -> np.ndarray:
+        """The connected component of every node (nodes that can reach each other)."""
+        from scipy.sparse.csgraph import connected_components
+
+        return np.asarray(connected_components(self.matrix, directed=False)[1], np.int64)
+
+    def site_access(
+        self, lon: float, lat: float, max_access_m: float, k: int = 8
+    ) -> list[tuple[int, float]]:
+        """The corridor nodes a site can reach in a straight line: the ``k`` nearest within
+        ``max_access_m``, leaving out any whose straight piece would cross a river or a
+        railway (a route crosses those only where a corridor does)."""
+        if not self.n_nodes:
+            return []
+        dist, idx = self._tree.query(
+            self._xy(np.array([lon]), np.array([lat])),
+            k=min(k, self.n_nodes),
+            distance_upper_bound=max_access_m,
+        )
+        out: list[tuple[int, float]] = []
+        for d, i in zip(np.atleast_1d(dist[0]), np.atleast_1d(idx[0]), strict=True):
+            if not np.isfinite(d) or i >= self.n_nodes:
+                continue
+            ax, ay = np.array([lon]), np.array([lat])
+            bx, by = self.node_lon[[i]], self.node_lat[[i]]
+            blocked = any(
+                _segments_cross(ax, ay, bx, by, b.lon[j], b.lat[j], b.lon[j + 1], b.lat[j + 1])[0]
+                for b in self.barriers
+                for j in range(len(b.lon) - 1)
+            )
+            if not blocked:
+                out.append((int(i), float(d)))
+        return out
+
+    def shortest_from_access(
+        self, access: list[tuple[int, float]], limit_m: float
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Route length (m) from a site joined to the corridors at ``access`` (node, metres)
+        to every node within ``limit_m``, and each node's predecessor (-1: the site itself,
+        -9999: unreached)."""
+        n = self.n_nodes
+        base = self.matrix.tocoo()
+        nodes = np.array([a for a, _ in access], np.int64)
+        lengths = np.maximum(np.array([m for _, m in access], float), 1e-3)
+        rows = np.concatenate((base.row, np.full(len(nodes), n), nodes))
+        cols = np.concatenate((base.col, nodes, np.full(len(nodes), n)))
+        data = np.concatenate((base.data, lengths, lengths))
+        graph = csr_matrix((data, (rows, cols)), shape=(n + 1, n + 1))
+        dist, pred = dijkstra(
+            graph, directed=False, indices=n, limit=float(limit_m), return_predecessors=True
+        )
+        pred = np.asarray(pred[:n], np.int64)
+        pred[pred == n] = -1
+        return np.asarray(dist[:n], float), pred
+
     def path_nodes(self, predecessors: np.ndarray, target: int) -> list[int]:
-        """The nodes from the search's start to ``target`` (empty if unreached)."""
+        """The nodes from the search's start to ``target``, following the predecessors
+        back until one is negative (the start, or the site). Callers ask only for nodes
+        the search reached."""
         out: list[int] = []
         node = int(target)
         guard = self.n_nodes + 1
@@ -165,7 +223,7 @@ class CorridorNetwork:
             node = int(predecessors[node])
             guard -= 1
         out.reverse()
-        return out if len(out) == 1 or predecessors[out[-1]] >= 0 else []
+        return out
 
     def path_edges(self, nodes: list[int]) -> list[int]:
         """Edge indices along consecutive ``nodes``."""
@@ -199,7 +257,7 @@ class CorridorNetwork:
             cid = str(getattr(row, "id", ""))
             kind = str(getattr(row, "kind", ""))
             name = str(getattr(row, "name", "") or "")
-            coords = _line_coordinates(getattr(row, "geometry", None))
+            coords = line_coordinates(getattr(row, "geometry", None))
             if kind not in CORRIDOR_KINDS:
                 problems.append(
                     _problem(
@@ -265,7 +323,9 @@ def _problem(code: str, cid: str, message: str) -> Problem:
     return Problem(code, "warning", "corridor", (cid,), message)
 
 
-def _line_coordinates(value: object) -> np.ndarray | None:
+def line_coordinates(value: object) -> np.ndarray | None:
+    """The (n, 2) lon/lat positions of a GeoJSON LineString (text or dict); None if it is
+    not one, or has a position that is not a finite lon/lat."""
     if isinstance(value, str):
         try:
             value = json.loads(value)

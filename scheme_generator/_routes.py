@@ -80,29 +80,37 @@ class SiteRoutes:
         self.geodesic = np.asarray(geodesic_m(lon, lat, point_lon, point_lat), float)
         self.route_factor = route_factor
         self.access = access
-        self.site_node = -1
-        self.site_access_m = np.inf
+        self.site_access: dict[int, float] = {}
         self.fallback_reason: str | None = None
         corridors = model.corridors
         if corridors is None or access is None:
             self.method = "geodesic"
             self.length = self.geodesic * route_factor
             return
-        node, dist = corridors.nearest_nodes(lon, lat)
-        self.site_node, self.site_access_m = int(node[0]), float(dist[0])
-        if self.site_access_m > max_access_m:
-            # the site is far from every mapped road or duct: a surveyor's route, estimated
+        # the site joins the corridors at any of its nearest nodes it can reach straight
+        joins = corridors.site_access(lon, lat, max_access_m)
+        reachable = bool(joins) and bool(
+            np.isin(
+                corridors.component[access.node], corridors.component[[j for j, _ in joins]]
+            ).any()
+        )
+        if not reachable:
+            # far from every mapped road or duct, or on a piece that leads to no point:
+            # a surveyor's route, estimated
             self.method = "geodesic"
+            nearest = float(corridors.nearest_nodes(lon, lat)[1][0])
             self.fallback_reason = (
-                f"用电地址距最近的已知通道{self.site_access_m:.0f}米（超过{max_access_m:.0f}米）："
-                f"线路路径按直线距离×{route_factor}估算，需现场勘测"
-            )
+                f"用电地址距最近的已知通道{nearest:.0f}米（超过{max_access_m:.0f}米）："
+                if not joins
+                else "用电地址附近的通道与电网接入点不相连："
+            ) + f"线路路径按直线距离×{route_factor}估算，需现场勘测"
             self.length = self.geodesic * route_factor
             return
         self.method = "corridor"
-        self.dist, self.pred = corridors.shortest_from(self.site_node, limit_m)
+        self.site_access = dict(joins)
+        self.dist, self.pred = corridors.shortest_from_access(joins, limit_m)
         along = self.dist[access.node]
-        self.length = self.site_access_m + along + access.access_m
+        self.length = along + access.access_m
 
     def length_m(self, k: int) -> float:
         """Route length to point ``k`` (inf where the corridors give no path within reach)."""
@@ -125,7 +133,7 @@ class SiteRoutes:
         target = int(self.access.node[k])
         nodes = corridors.path_nodes(self.pred, target)
         kinds: dict[str, float] = defaultdict(float)
-        kinds["access"] += self.site_access_m + float(self.access.access_m[k])
+        kinds["access"] += self.site_access[nodes[0]] + float(self.access.access_m[k])
         crossings: list[str] = []
         for e in corridors.path_edges(nodes):
             kinds[str(corridors.edge_kind[e])] += float(corridors.edge_length_m[e])

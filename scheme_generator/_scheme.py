@@ -580,8 +580,11 @@ def _transition_plan(
             }
         )
     measures += transfers
-    funding = _funding(ctx, decision)
-    projects = [p | {"funding_channel": funding} for plan in plans for p in plan.projects]
+    projects = [
+        p | {"funding_channel": _funding(ctx, float(p.get("voltage_kv", 10.0)))}
+        for plan in plans
+        for p in plan.projects
+    ]
     remaining = max((p.remaining_kva(need) for p in plans), default=need)
     if len(plans) < decision.sources_required:
         remaining = need
@@ -631,13 +634,16 @@ def _transition_plan(
     }
 
 
-def _funding(ctx: SchemeContext, decision: PolicyDecision) -> str:
+def _funding(ctx: SchemeContext, voltage_kv: float) -> str:
+    """The funding channel of a supporting project, by the level of its works (seed
+    三(二)5): 110/220 kV the annual investment plan, 35 kV decision then plan, 10 kV the
+    project package (the customer needs supply now: within 3 months of the application
+    counts as an emergency), 400 V the annual cost plan."""
     channel = ctx.rules.get("scheme.funding_channel")
-    if decision.supply_voltage_kv >= 110:
+    if voltage_kv >= 110:
         return str(channel["hv110_220"])
-    if decision.supply_voltage_kv >= 35:
+    if voltage_kv >= 35:
         return str(channel["hv35"])
-    if decision.hv:
-        # the customer needs supply now: within 3 months of the application = emergency
+    if voltage_kv >= 1:
         return str(channel["mv_emergency"])
     return str(channel["lv"])
