@@ -394,4 +394,4 @@ def _finite(value: Any) -> Any:
 
 
 def _network_geojson(model: GridModel) -> dict[str, Any]:
-    return to_geojson(model, kinds=("area", "substation", "line"))
+    return to_geojson(model, kinds=("area", "substation", "line", "corridor"))

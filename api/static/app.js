@@ -50,6 +50,11 @@
   };
   var ROLE = { main: "主供电源", backup: "备用电源" };
   var LINE = { cable: "电缆", overhead: "架空线" };
+  // corridor kinds (电力管廊通道) as the map draws them
+  var CORRIDOR_GROUP = {
+    main_road: "road", road: "road", rural_road: "road", lane: "road",
+    cable_duct: "duct", river: "river", railway: "railway",
+  };
   var LIGHT = { green: "绿（充足）", yellow: "黄（有限）", red: "红（不足）" };
   var MEASURE = {
     partial_connection: "先行部分接入",
@@ -111,6 +116,8 @@
     rules: null, // GET /rules
     areas: [],
     lines: [],
+    corridors: [], // roads, ducts, rivers, railways
+    routes: [], // the options' new lines: [{option, path, length, method, recommended}]
     substations: [],
     points: [], // [{id, lon, lat, props}]
     pointEls: {}, // id -> <circle>
@@ -296,7 +303,7 @@
     box.textContent = "";
     var svg = s("svg", { class: "map-svg", role: "img", "aria-label": "电网与可开放容量地图" });
     state.svg = svg;
-    ["areas", "lines", "substations", "points", "site"].forEach(function (k) {
+    ["areas", "corridors", "lines", "routes", "substations", "points", "site"].forEach(function (k) {
       var g = s("g", { class: "layer-" + k });
       state.layers[k] = g;
       svg.appendChild(g);
@@ -331,6 +338,10 @@
     });
 
     state.layers.lines.appendChild(s("path", { class: "lines" }));
+    // 电力管廊通道: roads and ducts a new line follows, rivers and railways it must cross
+    ["road", "duct", "river", "railway"].forEach(function (k) {
+      state.layers.corridors.appendChild(s("path", { class: "corridor corridor-" + k }));
+    });
 
     state.substations.forEach(function (f) {
       var g = s("g", { class: "substation" });
@@ -421,6 +432,8 @@
       state.lines.forEach(function (f) { d += pathOf(f.geometry, false); });
     }
     state.layers.lines.firstChild.setAttribute("d", d);
+    drawCorridors();
+    drawRoutes();
     var half = 5.5;
     Array.prototype.forEach.call(state.layers.substations.childNodes, function (g) {
       var c = g.__feature.geometry.coordinates;
@@ -437,6 +450,56 @@
       c.setAttribute("r", r);
     });
     drawSite();
+  }
+
+  function drawCorridors() {
+    var paths = { road: "", duct: "", river: "", railway: "" };
+    if ($("show-lines").checked) {
+      state.corridors.forEach(function (f) {
+        var k = CORRIDOR_GROUP[f.properties.kind] || "road";
+        paths[k] += pathOf(f.geometry, false);
+      });
+    }
+    Array.prototype.forEach.call(state.layers.corridors.childNodes, function (el, i) {
+      el.setAttribute("d", paths[["road", "duct", "river", "railway"][i]]);
+    });
+  }
+
+  /** The new line of every option, along its route (recommended option drawn last). */
+  function drawRoutes() {
+    var layer = state.layers.routes;
+    if (!layer) return;
+    layer.textContent = "";
+    state.routes.forEach(function (r) {
+      var el = s("path", {
+        class: "route" + (r.recommended ? " route-recommended" : ""),
+        d: pathOf({ type: "LineString", coordinates: r.path }, false),
+        "data-option-id": r.option,
+      });
+      var t = s("title", {});
+      t.textContent = "方案 " + r.option + " 新建线路：" + metres(r.length) +
+        (r.method === "corridor" ? "（沿道路及通道）" : "（直线估算，待勘测）");
+      el.appendChild(t);
+      layer.appendChild(el);
+    });
+  }
+
+  function setRoutes(scheme) {
+    var routes = [];
+    (scheme.options || []).forEach(function (o) {
+      (o.sources || []).forEach(function (src) {
+        var r = src.route || {};
+        if (Array.isArray(r.path) && r.path.length > 1) {
+          routes.push({
+            option: o.option_id, path: r.path, length: r.length_m, method: r.method,
+            recommended: o.option_id === scheme.recommended_option_id,
+          });
+        }
+      });
+    });
+    routes.sort(function (a, b) { return a.recommended - b.recommended; });
+    state.routes = routes;
+    scheduleDraw();
   }
 
   function drawSite() {
@@ -562,6 +625,9 @@
       var net = both[0].features || [];
       state.areas = net.filter(function (f) { return f.properties.kind === "area" && f.geometry; });
       state.lines = net.filter(function (f) { return f.properties.kind === "line" && f.geometry; });
+      state.corridors = net.filter(function (f) {
+        return f.properties.layer === "corridor" && CORRIDOR_GROUP[f.properties.kind] && f.geometry;
+      });
       state.substations = net.filter(function (f) {
         return f.properties.kind === "substation" && f.geometry && f.geometry.type === "Point";
       });
@@ -826,6 +892,7 @@
   }
 
   function renderScheme(scheme) {
+    setRoutes(scheme);
     var section = $("scheme");
     var summary = $("scheme-summary");
     var box = $("options");
@@ -895,7 +962,10 @@
             " ", src.connection_point_name || src.connection_point_id,
             src.connection_point_kind ? h("span", { class: "muted" }, "（" + name(POINT_KIND, src.connection_point_kind) + "）") : null),
           row("所属线路", src.feeder_name || src.feeder_id || "变电站母线直接出线"),
-          row("线路长度", metres(src.length_m) + (src.line_type ? "（" + name(LINE, src.line_type) + "）" : "")),
+          row("线路长度", metres(src.length_m) + (src.line_type ? "（" + name(LINE, src.line_type) + "）" : "") +
+            (src.route && src.route.method === "corridor" ? "，沿道路及通道" : "，直线估算待勘测")),
+          src.conductor ? row("导线", src.conductor.type + (src.circuits > 1 ? " × " + src.circuits + " 回" : "")) : null,
+          row("供电容量", kva(src.carries_kva)),
           row("可开放容量余量",
             kva(src.openable_kva_before) + " → " +
               (typeof left === "number" && left < 0 ? "接入后缺口 " + kva(-left) : "接入后余 " + kva(left)),
