@@ -32,7 +32,7 @@ import pandapower as pp
 import yaml
 
 from capacity._errors import CapacityError
-from capacity._rules_based import Reservation, rule_capacity
+from capacity._rules_based import Reservation, RuleCapacity, rule_capacity
 from grid_models import GridModel, Rules, load_catalogue, model_from_net, register_std_types
 
 SCOPES = ("all", "area_class", "substation", "feeder")
@@ -86,7 +86,7 @@ class WhatIfResult:
             "scenario": self.scenario.name,
             "changes": self.changes,
             "upgrades": len(self.upgrades),
-            "upgrade_cost_cny": sum(u["cost_cny"] for u in self.upgrades),
+            "upgrade_cost_cny": sum(u["cost_cny"] or 0 for u in self.upgrades),
             "elements": len(self.rows),
             "newly_constrained": len(self.newly_constrained),
             "lights": lights,
@@ -311,47 +311,50 @@ def what_if(
         changes,
         after_model.version,
         after_model,
-        _implied_upgrades(after_model, rows, rules),
+        _implied_upgrades(after_model, after, rows, rules),
     )
 
 
 def _implied_upgrades(
-    model: GridModel, rows: list[dict[str, Any]], rules: Rules | None
+    model: GridModel, after: RuleCapacity, rows: list[dict[str, Any]], rules: Rules | None
 ) -> list[dict[str, Any]]:
     """What the scenario asks of the grid: every feeder or main transformer red after it
-    that was not red before, with the project that removes the shortfall and its cost
-    (unit costs and durations from the rules file)."""
+    that was not red before, with the catalogue project that removes the shortfall
+    (:func:`capacity.project_for`: limiting conductors to the next size, the next standard
+    transformer), or a note that the catalogue has none (a new feeder or substation)."""
+    from capacity._projects import project_for
     from grid_models import load_rules
 
-    r = (rules or load_rules()).get("scheme")
-    costs, days = r["costs_cny"], r["upgrade_durations_workdays"]
+    rules = rules or load_rules()
     out = []
     for row in rows:
         if row["light_after"] != "red" or row["light_before"] == "red":
             continue
-        if row["kind"] == "feeder":
-            feeder = model.feeders[row["id"]]
+        if row["kind"] not in ("feeder", "main_transformer"):
+            continue
+        shortfall = round(-min(row["c1_kva_after"] or 0.0, 0.0), 1)
+        project = project_for(model, after, row["id"], 0.0, rules)
+        base = {"element_id": row["id"], "name": row["name"], "shortfall_kva": shortfall}
+        if project is None:
             out.append(
-                {
-                    "element_id": row["id"],
-                    "name": row["name"],
-                    "kind": "reconductor",
-                    "shortfall_kva": round(-min(row["c1_kva_after"] or 0.0, 0.0), 1),
-                    "cost_cny": round(feeder.length_km * costs["overhead_10kv_per_km"]),
-                    "duration_workdays": days["reconductor"],
+                base
+                | {
+                    "kind": "new_feeder" if row["kind"] == "feeder" else "new_substation",
+                    "cost_cny": None,
+                    "duration_workdays": None,
+                    "note": "beyond the catalogue's largest conductor or transformer",
                 }
             )
-        elif row["kind"] == "main_transformer":
-            out.append(
-                {
-                    "element_id": row["id"],
-                    "name": row["name"],
-                    "kind": "transformer_replacement",
-                    "shortfall_kva": round(-min(row["c1_kva_after"] or 0.0, 0.0), 1),
-                    "cost_cny": costs["main_transformer_replacement"],
-                    "duration_workdays": days["main_transformer_replacement"],
-                }
-            )
+            continue
+        out.append(
+            base
+            | {
+                "kind": project.kind,
+                "description": project.description,
+                "cost_cny": round(project.cost_cny),
+                "duration_workdays": project.duration_workdays,
+            }
+        )
     return out
 
 

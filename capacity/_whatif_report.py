@@ -25,8 +25,9 @@ def render_what_if(result: WhatIfResult) -> str:
     )
     upgrades = "".join(
         f"<tr><td>{escape(u['name'])}</td><td>{escape(u['kind'])}</td>"
-        f"<td>{u['shortfall_kva']:,.0f}</td><td>{u['cost_cny']:,.0f}</td>"
-        f"<td>{u['duration_workdays']}</td></tr>"
+        f"<td>{u['shortfall_kva']:,.0f}</td>"
+        f"<td>{'—' if u['cost_cny'] is None else format(u['cost_cny'], ',.0f')}</td>"
+        f"<td>{u['duration_workdays'] if u['duration_workdays'] is not None else '—'}</td></tr>"
         for u in result.upgrades
     )
     changes = "".join(f"<li>{escape(c)}</li>" for c in result.changes)
