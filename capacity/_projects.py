@@ -307,7 +307,7 @@ def _reconductor(
         per_km = float(r["conductors"][level][kind][fit.name])
         per_km += float(r["costs_cny"]["conductor_removal_per_km"])
         if kind == "cable":  # a new cable in the existing duct
-            per_km += float(r["civil_cny_per_km"]["cable_duct"])
+            per_km += float(r["civil_cny_per_km"][level]["cable_duct"])
         changes.append((int(idx), fit.name))
         km += length
         cost += per_km * length

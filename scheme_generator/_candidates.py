@@ -373,9 +373,9 @@ class _Evaluator:
         self.routes = routes
         self.radius = radius
         self.costs = r["costs_cny"]
-        self.civil = r["civil_cny_per_km"]
-        self.crossing = r["crossing_cny"]
         self.level = "mv" if decision.hv else "lv"
+        self.civil = r["civil_cny_per_km"][self.level]
+        self.crossing = r["crossing_cny"]
         self.drop_limit = float(r["voltage_drop_max_percent"][self.level])
         self.max_circuits = int(r["sizing"]["max_circuits"][self.level])
         self.sizers: dict[float, Sizer] = {}

@@ -289,7 +289,7 @@ def _new_point(
     drop_limit = float(r["voltage_drop_max_percent"][level])
     base_drop = max(0.0, (1.0 - ctx.vm_pu.get(base.bus, 1.0)) * 100.0)
     design = sizer.design(demand_kva, length, drop_limit - base_drop, 1)
-    civil = float(r["civil_cny_per_km"]["road"]) if sizer.kind == "cable" else 0.0
+    civil = float(r["civil_cny_per_km"][level]["road"]) if sizer.kind == "cable" else 0.0
     line = (design.cost_per_km_cny + civil) * length / 1000.0 if design else 0.0
     costs = r["costs_cny"]
     equipment = (

@@ -222,8 +222,8 @@ def _supply_level(
         return decision, project
     notes.append(
         f"申请容量{app.capacity_kva:.0f}千伏安宜以{voltage:.0f}千伏供电，但{radius / 1000:.0f}"
-        f"千米内无{voltage:.0f}千伏母线：暂由变电站10千伏间隔多回专线供电，并提出{voltage:.0f}"
-        "千伏间隔工程"
+        f"千米内无{voltage:.0f}千伏母线：暂由变电站10千伏间隔专线供电（回路数按负荷电流确定），"
+        f"并提出{voltage:.0f}千伏间隔工程"
     )
     ten = replace(decision, supply_voltage_kv=10.0, dedicated_line=True)
     return ten, project
