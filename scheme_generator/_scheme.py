@@ -58,8 +58,17 @@ def generate_scheme(
     notes = list(decision.notes)
     warnings: list[str] = []
     decision, hv_project = _supply_level(ctx, app, decision, demand, notes)
+    # above 10 kV from a bus of that voltage: capacity there is not modelled, so the scheme
+    # goes to professional review (seed 三(二)1) instead of inventing 10 kV options
+    review = decision.supply_voltage_kv > 10.0 + 1e-9
     search = find_candidates(
-        ctx, decision, app.lon_deg, app.lat_deg, demand.demand_kva, objective=app.objective
+        ctx,
+        decision,
+        app.lon_deg,
+        app.lat_deg,
+        demand.demand_kva,
+        objective=app.objective,
+        kinds=() if review else None,
     )
     if search.routes.fallback_reason:
         warnings.append(search.routes.fallback_reason)
@@ -75,7 +84,7 @@ def generate_scheme(
         for label, chosen in zip(_LABELS, source_sets, strict=False)
     ]
     options = _distinct_options(options)
-    constrained = not options
+    constrained = not options and not review
     plan = None
     if constrained:
         sizer = sizer_for(ctx, decision, line_kind_at(ctx, search.area_class), _level_kv(decision))
@@ -118,6 +127,7 @@ def generate_scheme(
         "fees": list(decision.fees),
         "outage_plan": recommended["outage_plan"] if recommended else decision.outage_plan,
         "constrained": constrained,
+        "review_required": review,
         "options": options,
         "recommended_option_id": recommended["option_id"] if recommended else None,
         "transition_plan": plan,

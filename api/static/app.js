@@ -921,7 +921,12 @@
         nearest: options.length > 1 && lengthOf(opt) === nearest,
       }));
     });
-    if (!options.length) {
+    if (!options.length && scheme.review_required) {
+      box.appendChild(h("article", { class: "option-empty" },
+        h("h3", {}, "方案需专业审查"),
+        h("p", {}, "您申请的容量需以 " + voltage(scheme.supply_voltage_kv) +
+          " 供电，供电公司将组织专业人员审查后答复供电方案。")));
+    } else if (!options.length) {
       var lone = h("article", { class: "option-empty" },
         h("h3", {}, "暂无可立即接入的方案"),
         h("p", {}, "附近电网暂时没有足够的可开放容量。"));
