@@ -4,7 +4,8 @@ Load a network by spec (``builtin:anyang``, ``simbench:CODE``, ``pandapower:FUNC
 pandapower JSON file or a bundle folder) with :func:`load_model`; the returned
 :class:`GridModel` knows substations, main transformers, bus sections, feeders with their
 wiring modes, segments, tie switches, distribution transformers, connection points and
-areas, plus every validation problem found.
+areas, plus every validation problem found; ``GridModel.corridors`` is the corridor graph
+(roads, cable ducts, crossings of rivers and railways) that new lines are routed along.
 """
 
 from grid_models._bundle import read_bundle, write_bundle
@@ -15,6 +16,14 @@ from grid_models._catalogue import (
     TransformerType,
     load_catalogue,
     register_std_types,
+)
+from grid_models._corridors import (
+    BARRIER_KINDS,
+    CORRIDOR_KINDS,
+    TRAVERSABLE_KINDS,
+    Barrier,
+    CorridorKind,
+    CorridorNetwork,
 )
 from grid_models._errors import (
     BundleWriteError,
@@ -53,16 +62,21 @@ from grid_models._validation import validate_net
 
 __all__ = [
     "AREA_CLASSES",
+    "BARRIER_KINDS",
+    "CORRIDOR_KINDS",
     "DEFAULT_NETWORK",
     "PRESETS",
     "WIRING_MODES",
     "Area",
+    "Barrier",
     "BundleWriteError",
     "AreaClass",
     "BusSection",
     "Catalogue",
     "CatalogueError",
     "ConnectionPoint",
+    "CorridorKind",
+    "CorridorNetwork",
     "DistributionTransformer",
     "Feeder",
     "GeneratorParameterError",
@@ -77,6 +91,7 @@ __all__ = [
     "RulesError",
     "Segment",
     "Substation",
+    "TRAVERSABLE_KINDS",
     "TieSwitch",
     "TransformerType",
     "UnknownNetworkSpecError",

@@ -44,6 +44,7 @@ LON_COLUMN = "lon_deg"
 LAT_COLUMN = "lat_deg"
 
 AREAS_TABLE = "gridcap_areas"
+CORRIDORS_TABLE = "gridcap_corridors"
 PROFILES_TABLE = "gridcap_profiles"
 META_KEY = "gridcap_meta"
 
@@ -58,6 +59,7 @@ _POINT_TABLES = frozenset({"bus", "bus_dc"})
 #: Files with fixed names and formats.
 _FIXED_FILES: dict[str, tuple[str, str]] = {
     AREAS_TABLE: ("areas.geojson", "geojson"),
+    CORRIDORS_TABLE: ("corridors.geojson", "geojson"),
     PROFILES_TABLE: ("profiles.csv", "csv"),
 }
 _GEOMETRY_TYPES: dict[str, frozenset[str]] = {
@@ -66,7 +68,10 @@ _GEOMETRY_TYPES: dict[str, frozenset[str]] = {
     "line": frozenset({"LineString", "MultiLineString"}),
     "line_dc": frozenset({"LineString", "MultiLineString"}),
     AREAS_TABLE: frozenset({"Polygon", "MultiPolygon"}),
+    CORRIDORS_TABLE: frozenset({"LineString"}),
 }
+#: Tables whose geometry column is ``geometry`` (all others: ``geo``).
+_GEOMETRY_TABLES = frozenset({AREAS_TABLE, CORRIDORS_TABLE})
 _GEOMETRY_DEPTH = {
     "Point": 0,
     "MultiPoint": 1,
@@ -129,6 +134,7 @@ REQUIRED_COLUMNS: dict[str, tuple[str, ...]] = {
     "ward": ("bus", "ps_mw", "qs_mvar", "pz_mw", "qz_mvar"),
     "xward": ("bus", "ps_mw", "qs_mvar", "pz_mw", "qz_mvar", "r_ohm", "x_ohm", "vm_pu"),
     AREAS_TABLE: ("geometry",),
+    CORRIDORS_TABLE: ("kind", "geometry"),
 }
 
 #: Columns that must name an existing bus.
@@ -392,6 +398,11 @@ _LINE_TEXT_2D = re.compile(
 _LINE_TEXT = re.compile(
     rf'\{{"coordinates": \[{_POSITION}(?:, {_POSITION})*\], "type": "LineString"\}}'
 )
+#: The generator's compact spelling of a 2-D LineString (valid JSON as well).
+_POSITION_COMPACT = rf"\[{_NUMBER},{_NUMBER}\]"
+_LINE_TEXT_COMPACT = re.compile(
+    rf'\{{"type":"LineString","coordinates":\[{_POSITION_COMPACT}(?:,{_POSITION_COMPACT})+\]\}}'
+)
 
 
 def _canonical_geometry(obj: Mapping[str, Any]) -> str:
@@ -422,8 +433,9 @@ def _write_bundle(net: pandapowerNet, folder: str | Path, fmt: BundleFormat = "c
     """Write ``net`` as a bundle into ``folder`` (created if needed) and return the folder.
 
     ``fmt`` chooses the file format of the element tables: ``"csv"`` or ``"geojson"``.
-    ``gridcap_areas`` is always ``areas.geojson``, ``gridcap_profiles`` always
-    ``profiles.csv``. Files of the same name are overwritten; other files are left alone.
+    ``gridcap_areas`` is always ``areas.geojson``, ``gridcap_corridors`` always
+    ``corridors.geojson``, ``gridcap_profiles`` always ``profiles.csv``. Files of the same
+    name are overwritten; other files are left alone.
     """
     if fmt not in _FORMATS:
         raise ValueError(f"fmt must be 'csv' or 'geojson', not {fmt!r}")
@@ -491,7 +503,7 @@ def _is_safe_name(name: str) -> bool:
 
 
 def _geometry_column(name: str, frame: pd.DataFrame) -> str | None:
-    column = "geometry" if name == AREAS_TABLE else "geo"
+    column = "geometry" if name in _GEOMETRY_TABLES else "geo"
     return column if column in frame.columns else None
 
 
@@ -567,17 +579,20 @@ def _geometry_texts(name: str, table: str, series: pd.Series) -> list[str | None
     fast path for pandapower's own geo strings); anything else is parsed and re-encoded.
     """
     values = series.to_numpy(dtype=object)
-    pattern = (
-        _POINT_TEXT
+    patterns = (
+        (_POINT_TEXT,)
         if table in _POINT_TABLES
-        else _LINE_TEXT
+        else (_LINE_TEXT,)
         if table in ("line", "line_dc")
-        else None
+        else (_LINE_TEXT, _LINE_TEXT_COMPACT)
+        if table == CORRIDORS_TABLE
+        else ()
     )
     fast = np.zeros(len(values), dtype=bool)
-    if pattern is not None and len(values):
+    if patterns and len(values):
         with contextlib.suppress(AttributeError):  # AttributeError: no text in the column
-            fast = series.str.fullmatch(pattern, na=False).to_numpy(dtype=bool)
+            for pattern in patterns:
+                fast |= series.str.fullmatch(pattern, na=False).to_numpy(dtype=bool)
     return [
         value if is_fast else _geometry_text(name, table, value)
         for value, is_fast in zip(values, fast, strict=True)
@@ -1551,7 +1566,7 @@ def _geometry_layout(
     has_lonlat = bool({LON_COLUMN, LAT_COLUMN} & columns)
     geometry = next((c for c, s in specs.items() if s.kind == "geojson"), None)
     if not specs:
-        candidate = "geometry" if kind == AREAS_TABLE else "geo"
+        candidate = "geometry" if kind in _GEOMETRY_TABLES else "geo"
         if fmt == "geojson":
             present = candidate in columns or any(g is not None for g in geometries or [])
         else:

@@ -1,4 +1,9 @@
-"""GeoJSON export of a model (for maps): every feature has ``properties.kind`` and ``.id``."""
+"""GeoJSON export of a model (for maps): every feature has ``properties.kind`` and ``.id``.
+
+Corridors (``net["gridcap_corridors"]``) are exported with ``kind`` = the corridor kind
+(``main_road``, ``road``, ``rural_road``, ``lane``, ``cable_duct``, ``river``, ``railway``)
+and ``layer`` = ``"corridor"``; ask for them with the selector ``"corridor"``.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +13,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from grid_models._corridors import CORRIDOR_KINDS, CORRIDORS_TABLE, line_coordinates
 from grid_models._geo import bus_coordinates
 from grid_models._model import GridModel
 
@@ -19,6 +25,7 @@ FEATURE_KINDS = (
     "tie_switch",
     "distribution_transformer",
     "connection_point",
+    "corridor",
 )
 
 
@@ -164,8 +171,30 @@ def to_geojson(model: GridModel, kinds: tuple[str, ...] = FEATURE_KINDS) -> dict
                     area_class=cp.area_class,
                 )
             )
+    if "corridor" in kinds:
+        feats += corridor_features(net.get(CORRIDORS_TABLE))
     return {
         "type": "FeatureCollection",
         "properties": {"network_id": model.id, "network_version": model.version},
         "features": feats,
     }
+
+
+def corridor_features(table: object) -> list[dict[str, Any]]:
+    """One LineString feature per corridor row; rows with a bad kind or geometry are left
+    out (validation reports them)."""
+    if not isinstance(table, pd.DataFrame) or table.empty or "kind" not in table:
+        return []
+    n = len(table)
+    ids = table["id"].tolist() if "id" in table else [str(k) for k in range(n)]
+    names = table["name"].tolist() if "name" in table else [None] * n
+    geoms = table["geometry"].tolist() if "geometry" in table else [None] * n
+    out = []
+    for cid, name, kind, geom in zip(ids, names, table["kind"].tolist(), geoms, strict=True):
+        coords = line_coordinates(geom)
+        if kind not in CORRIDOR_KINDS or coords is None or len(coords) < 2:
+            continue
+        line = {"type": "LineString", "coordinates": np.round(coords, 7).tolist()}
+        text = None if name is None or (isinstance(name, float) and math.isnan(name)) else name
+        out.append(_feature(line, str(kind), f"corridor:{cid}", name=text, layer="corridor"))
+    return out

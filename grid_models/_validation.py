@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pandapower as pp
 import pandas as pd
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
+from grid_models._corridors import CORRIDOR_KINDS, CORRIDORS_TABLE, line_coordinates
 from grid_models._errors import Problem
 from grid_models._geo import bus_coordinates
 from grid_models._topology import source_positions
@@ -174,7 +177,87 @@ def validate_net(net: pp.pandapowerNet) -> list[Problem]:
                 )
     problems += _coordinate_problems(net)
     problems += _supply_problems(net)
+    problems += _corridor_problems(net)
     return problems
+
+
+# A 2-D LineString of lon/lat positions in either key order (the generator's compact text,
+# the bundle's canonical text): checked without parsing each row.
+_LON = r"-?(?:180(?:\.0+)?|1[0-7]\d(?:\.\d+)?|\d{1,2}(?:\.\d+)?)"
+_LAT = r"-?(?:90(?:\.0+)?|[0-8]?\d(?:\.\d+)?)"
+_POS = rf"\[{_LON}, ?{_LAT}\]"
+_POSITIONS = rf"\[{_POS}(?:, ?{_POS})+\]"
+_LINE_TEXT = re.compile(
+    rf'\{{"type": ?"LineString", ?"coordinates": ?{_POSITIONS}\}}'
+    rf'|\{{"coordinates": ?{_POSITIONS}, ?"type": ?"LineString"\}}'
+)
+
+
+def _corridor_problems(net: pp.pandapowerNet) -> list[Problem]:
+    """Corridor rows the corridor graph would skip: an unknown kind, a geometry that is
+    not a LineString of two or more lon/lat positions, a repeated id (all warnings: the
+    network itself is fine, routes fall back where corridors are missing)."""
+    table = net.get(CORRIDORS_TABLE) if hasattr(net, "get") else None
+    if table is None:
+        return []
+    if not isinstance(table, pd.DataFrame) or not {"kind", "geometry"} <= set(table.columns):
+        return [
+            Problem(
+                "corridor_table",
+                "warning",
+                "corridor",
+                (),
+                f"net[{CORRIDORS_TABLE!r}] must be a table with columns id, name, kind, geometry",
+            )
+        ]
+    if table.empty:
+        return []
+    ids = table["id"].astype(str) if "id" in table.columns else pd.Series(table.index.astype(str))
+    out: list[Problem] = []
+    bad_kind = ~table["kind"].isin(CORRIDOR_KINDS).to_numpy()
+    if bad_kind.any():
+        out.append(
+            Problem(
+                "corridor_kind",
+                "warning",
+                "corridor",
+                _ids(ids[bad_kind].to_numpy()),
+                f"{int(bad_kind.sum())} corridors have a kind that is not one of"
+                f" {', '.join(CORRIDOR_KINDS)}",
+                "kind",
+            )
+        )
+    geometry = table["geometry"]
+    fast = geometry.astype(object).where(geometry.map(lambda g: isinstance(g, str)), None)
+    ok = fast.str.fullmatch(_LINE_TEXT, na=False).to_numpy(dtype=bool)
+    for k in np.flatnonzero(~ok).tolist():
+        coords = line_coordinates(geometry.iat[k])
+        ok[k] = coords is not None and len(coords) >= 2
+    if not ok.all():
+        out.append(
+            Problem(
+                "corridor_geometry",
+                "warning",
+                "corridor",
+                _ids(ids[~ok].to_numpy()),
+                f"{int((~ok).sum())} corridors have a geometry that is not a LineString of two"
+                " or more lon/lat positions",
+                "geometry",
+            )
+        )
+    repeated = ids.duplicated(keep=False).to_numpy()
+    if repeated.any():
+        out.append(
+            Problem(
+                "duplicate_id",
+                "warning",
+                "corridor",
+                _ids(ids[repeated].unique()),
+                f"{int(repeated.sum())} corridors share an id with another",
+                "id",
+            )
+        )
+    return out
 
 
 def _coordinate_problems(net: pp.pandapowerNet) -> list[Problem]:
