@@ -14,7 +14,14 @@ grows feeders from every section:
   (one open pole switch each) to feeders of neighbouring substations or of the
   other section;
 - distribution transformers (public 公变 / customer 专变) with loads, and for a share
-  of the public ones a small LV network to LV branch boxes.
+  of the public ones a small LV network to LV branch boxes;
+- a town without a substation of its own gets an overhead feeder from the nearest one;
+- an LV density pass (``_generator_lv``) then adds branch boxes, and public transformers
+  where none is near, until where people live is within the LV supply radius of its area
+  class (rules file ``scheme.candidates.supply_radius_m.lv``), moving load rather than
+  adding it;
+- a corridor layer (``_generator_corridors``): street lattices, main and rural roads, a
+  river and a railway per city, and every line's route, as ``net["gridcap_corridors"]``.
 
 Feeder peak loads are sized from the feeder's wiring mode: most feeders sit between
 30 % and their N-1 limit (single tie / ring 50 %, two ties 67 %, three ties 75 %,
@@ -50,7 +57,7 @@ __all__ = [
     "preset",
 ]
 
-GENERATOR_VERSION = "1"
+GENERATOR_VERSION = "2"  # 2: towns get feeders, LV density pass, corridors
 
 _MAX_SUBSTATIONS = 5000
 
@@ -99,6 +106,9 @@ class GeneratorParams:
     light_feeder_share: float = 0.05
     #: peak utilisation range of distribution transformers (fraction of rating)
     dt_utilisation: tuple[float, float] = (0.35, 0.82)
+    #: densify LV networks so that where people live is within the LV supply radius of a
+    #: branch box (radii from the rules file); False keeps the sparse build
+    lv_density: bool = True
 
     def __post_init__(self) -> None:
         for f in fields(self):
@@ -203,6 +213,8 @@ def _validate(p: GeneratorParams) -> None:
     if p.over_n1_share + p.light_feeder_share > 0.8:
         raise _fail("light_feeder_share", "over_n1_share + light_feeder_share must be ≤ 0.8")
     _range(p, "dt_utilisation", 0.05, 0.9)
+    if not isinstance(p.lv_density, bool):
+        raise _fail("lv_density", f"must be True or False, got {p.lv_density!r}")
 
 
 def anyang_params() -> GeneratorParams:
@@ -255,9 +267,11 @@ def generate_network(params: GeneratorParams) -> pp.pandapowerNet:
         )
     rng = np.random.default_rng(params.seed)
     builder = GridBuilder(params, rng)
-    builder.run()
+    radius_m = lv_supply_radius_m() if params.lv_density else None
+    builder.run({k: v / 1000.0 for k, v in radius_m.items()} if radius_m else None)
     net = build_net(builder.tables, params.name, builder.frame)
     net["gridcap_areas"] = builder.areas_frame()
+    net["gridcap_corridors"] = builder.corridors_frame()
     net["gridcap_profiles"] = typical_day_profiles()
     net["gridcap_meta"] = {
         "id": params.name,
@@ -268,7 +282,18 @@ def generate_network(params: GeneratorParams) -> pp.pandapowerNet:
         "seed": int(params.seed),
         "params": params.to_json_dict(),
     }
+    if radius_m:
+        net["gridcap_meta"]["lv_supply_radius_m"] = radius_m
     return net
+
+
+def lv_supply_radius_m() -> dict[str, float]:
+    """The 0.38 kV supply radius per area class (m) from the rules in force."""
+    from grid_models._generator_geo import AREA_CLASSES
+    from grid_models._rules import load_rules
+
+    table = load_rules().get("scheme.candidates.supply_radius_m.lv")
+    return {k: float(table[k]) for k in AREA_CLASSES}
 
 
 def preset(name: str) -> GeneratorParams:

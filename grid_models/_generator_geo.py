@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import numpy as np
 import numpy.typing as npt
@@ -118,13 +119,24 @@ class City:
 
     def classify(self, x: FloatArray, y: FloatArray) -> list[str]:
         """Area class of each point: the first class polygon containing it (centre first)."""
+        return [AREA_CLASSES[i] for i in self.classify_index(x, y)]
+
+    def classify_index(self, x: FloatArray, y: FloatArray) -> npt.NDArray[np.int64]:
+        """Like :meth:`classify`, as indices into :data:`AREA_CLASSES`."""
         assert self._centre is not None and self._urban is not None
         out = np.full(len(x), 3, dtype=np.int64)
         for poly in self._towns:
             out[shapely.contains_xy(poly, x, y)] = 2
         out[shapely.contains_xy(self._urban, x, y)] = 1
         out[shapely.contains_xy(self._centre, x, y)] = 0
-        return [AREA_CLASSES[i] for i in out]
+        return out
+
+    @cached_property
+    def reach(self) -> float:
+        """Half the side of a square around the centre that holds all of the city's
+        polygons (km)."""
+        pts = np.concatenate([self.urban_ring, self.plan_ring, *(t.ring for t in self.towns)])
+        return float(np.abs(pts - np.array([self.x, self.y])).max()) + 0.1
 
     def classify_one(self, x: float, y: float) -> str:
         return self.classify(np.array([x]), np.array([y]))[0]
@@ -193,3 +205,158 @@ def make_route(
 
 def unit(angle: float) -> tuple[float, float]:
     return math.cos(angle), math.sin(angle)
+
+
+# --------------------------------------------------------------------------- many cities
+
+
+def classify_all(cities: list[City], x: FloatArray, y: FloatArray) -> npt.NDArray[np.int64]:
+    """Area class index (into :data:`AREA_CLASSES`) of each point, each judged by the
+    city whose centre is nearest (cities are far apart, their polygons never overlap)."""
+    out = np.full(len(x), AREA_CLASSES.index(RURAL), dtype=np.int64)
+    if not len(x) or not cities:
+        return out
+    cx = np.array([c.x for c in cities])
+    cy = np.array([c.y for c in cities])
+    if len(cities) == 1:
+        owner = np.zeros(len(x), dtype=np.int64)
+    else:
+        from scipy.spatial import cKDTree
+
+        owner = np.asarray(cKDTree(np.column_stack((cx, cy))).query(np.column_stack((x, y)))[1])
+    for k, city in enumerate(cities):
+        reach = city.reach
+        sel = np.flatnonzero(
+            (owner == k) & (np.abs(x - city.x) < reach) & (np.abs(y - city.y) < reach)
+        )
+        if len(sel):
+            out[sel] = city.classify_index(x[sel], y[sel])
+    return out
+
+
+def hex_lattice(
+    rng: np.random.Generator,
+    ring: FloatArray,
+    spacing: float,
+    jitter: float,
+) -> tuple[FloatArray, FloatArray, FloatArray]:
+    """Points of a randomly rotated and shifted hexagonal lattice inside a polygon, each
+    moved by up to ``jitter`` (all in km); also the unjittered lattice points.
+
+    Every place in the polygon is within ``spacing / √3 + jitter`` of a point.
+    """
+    x0, y0 = ring.min(axis=0) - spacing
+    x1, y1 = ring.max(axis=0) + spacing
+    cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
+    half = max(x1 - x0, y1 - y0) * 0.75
+    angle = rng.uniform(0.0, np.pi / 3)
+    row = spacing * math.sqrt(3.0) / 2
+    j = np.arange(-math.ceil(half / row), math.ceil(half / row) + 1)
+    i = np.arange(-math.ceil(half / spacing) - 1, math.ceil(half / spacing) + 2)
+    ii, jj = np.meshgrid(i, j)
+    u = (ii + 0.5 * (jj % 2)).ravel() * spacing + rng.uniform(0.0, spacing)
+    v = jj.ravel() * row + rng.uniform(0.0, row)
+    c, s = math.cos(angle), math.sin(angle)
+    px, py = cx + c * u - s * v, cy + s * u + c * v
+    inside = shapely.contains_xy(Polygon(ring), px, py)
+    px, py = px[inside], py[inside]
+    n = len(px)
+    r = jitter * np.sqrt(rng.random(n))
+    a = rng.uniform(0.0, 2 * np.pi, n)
+    return np.column_stack((px + r * np.cos(a), py + r * np.sin(a))), px, py
+
+
+def crossing_pairs(
+    a: FloatArray, b: FloatArray, *, touching: bool = False
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+    """Pairs (i, j) where segment ``a[i]`` crosses segment ``b[j]``; segments are rows
+    (x0, y0, x1, y1). Proper crossings only (a shared end point or a touch is none),
+    unless ``touching``. Cells near the smaller set pick the candidates of the larger one,
+    a spatial index finds the pairs, an exact test decides."""
+    empty = np.zeros(0, dtype=np.int64)
+    if not len(a) or not len(b):
+        return empty, empty
+    a_small = len(a) <= len(b)
+    small, large = (a, b) if a_small else (b, a)
+    rows = _near_cells(large, small)
+    if not len(rows):
+        return empty, empty
+    tree = shapely.STRtree(_segments(small))
+    il, i_small = tree.query(_segments(large[rows]), predicate="intersects")
+    il = rows[il]
+    ia, ib = (i_small, il) if a_small else (il, i_small)
+    if not len(ia):
+        return empty, empty
+    sa, sb = a[ia], b[ib]
+    d1 = _orient(sb[:, 0], sb[:, 1], sb[:, 2], sb[:, 3], sa[:, 0], sa[:, 1])
+    d2 = _orient(sb[:, 0], sb[:, 1], sb[:, 2], sb[:, 3], sa[:, 2], sa[:, 3])
+    d3 = _orient(sa[:, 0], sa[:, 1], sa[:, 2], sa[:, 3], sb[:, 0], sb[:, 1])
+    d4 = _orient(sa[:, 0], sa[:, 1], sa[:, 2], sa[:, 3], sb[:, 2], sb[:, 3])
+    ok = (d1 * d2 <= 0) & (d3 * d4 <= 0) if touching else (d1 * d2 < 0) & (d3 * d4 < 0)
+    return np.asarray(ia[ok], np.int64), np.asarray(ib[ok], np.int64)
+
+
+def crosses_any(segments: FloatArray, barriers: FloatArray) -> npt.NDArray[np.bool_]:
+    """Which segments (rows x0, y0, x1, y1) properly cross any of the barrier segments."""
+    out = np.zeros(len(segments), dtype=bool)
+    ia, _ = crossing_pairs(segments, barriers)
+    out[ia] = True
+    return out
+
+
+_CELL_KM = 1.0
+
+
+def _near_cells(large: FloatArray, small: FloatArray) -> npt.NDArray[np.int64]:
+    """Rows of ``large`` that may meet a segment of ``small``: an end in a cell next to
+    one that ``small`` touches, or longer than a cell (a quick filter, no exact test)."""
+    c = _CELL_KM
+    if len(small) * 4 > len(large):
+        return np.arange(len(large))
+    x0 = np.floor(np.minimum(small[:, 0], small[:, 2]) / c).astype(np.int64) - 1
+    x1 = np.floor(np.maximum(small[:, 0], small[:, 2]) / c).astype(np.int64) + 1
+    y0 = np.floor(np.minimum(small[:, 1], small[:, 3]) / c).astype(np.int64) - 1
+    y1 = np.floor(np.maximum(small[:, 1], small[:, 3]) / c).astype(np.int64) + 1
+    ny = y1 - y0 + 1
+    total = (x1 - x0 + 1) * ny
+    owner = np.repeat(np.arange(len(small)), total)
+    k = np.arange(int(total.sum())) - np.repeat(np.cumsum(total) - total, total)
+    cx = x0[owner] + k // ny[owner]
+    cy = y0[owner] + k % ny[owner]
+    code = np.unique(cx * 2_000_003 + cy)
+    ex = np.floor(large[:, 0] / c).astype(np.int64)
+    ey = np.floor(large[:, 1] / c).astype(np.int64)
+    near = np.isin(ex * 2_000_003 + ey, code)
+    long = np.abs(large[:, 2] - large[:, 0]) + np.abs(large[:, 3] - large[:, 1]) > c
+    return np.flatnonzero(near | long)
+
+
+def intersection_params(a: FloatArray, b: FloatArray) -> tuple[FloatArray, FloatArray]:
+    """For crossing segment pairs (rows of ``a`` and ``b``): the parameters t, u in [0, 1]
+    of the crossing point along each (point = a0 + t (a1 − a0))."""
+    rx, ry = a[:, 2] - a[:, 0], a[:, 3] - a[:, 1]
+    sx, sy = b[:, 2] - b[:, 0], b[:, 3] - b[:, 1]
+    den = rx * sy - ry * sx
+    qx, qy = b[:, 0] - a[:, 0], b[:, 1] - a[:, 1]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        t = (qx * sy - qy * sx) / den
+        u = (qx * ry - qy * rx) / den
+    return np.clip(np.nan_to_num(t, nan=0.5), 0.0, 1.0), np.clip(
+        np.nan_to_num(u, nan=0.5), 0.0, 1.0
+    )
+
+
+def polyline_segments(pts: FloatArray) -> FloatArray:
+    """The segments (x0, y0, x1, y1) of a polyline given as an (n, 2) array."""
+    return np.column_stack((pts[:-1], pts[1:]))
+
+
+def _segments(seg: FloatArray) -> npt.NDArray[np.object_]:
+    coords = np.stack((seg[:, 0:2], seg[:, 2:4]), axis=1)
+    return np.asarray(shapely.linestrings(coords))
+
+
+def _orient(
+    px: FloatArray, py: FloatArray, qx: FloatArray, qy: FloatArray, rx: FloatArray, ry: FloatArray
+) -> FloatArray:
+    return (qx - px) * (ry - py) - (qy - py) * (rx - px)

@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 
 from grid_models._catalogue import load_catalogue
+from grid_models._generator_corridors import BarrierLine, build_corridors, make_barriers
 from grid_models._generator_geo import (
     CITY_CENTRE,
     RURAL,
@@ -37,6 +38,7 @@ from grid_models._generator_geo import (
     scaled,
     unit,
 )
+from grid_models._generator_lv import DensityReport, MVHost, PublicDT, densify_lv
 from grid_models._generator_names import ROMAN, NameBook
 from grid_models._generator_tables import Tables
 
@@ -49,6 +51,8 @@ SQRT3 = math.sqrt(3.0)
 GOLDEN_ANGLE = math.pi * (3.0 - math.sqrt(5.0))
 NAN = float("nan")
 
+TOWN_FEEDER_MAX_KM = 20.0  # a town farther from every substation gets no feeder
+TOWN_FEEDER_TRUNK = "JKLYJ-240"
 CABLE_TIE_MAX_KM = 9.0  # substations farther apart get no cable ring between them
 CABLE_MAX_LEN_KM = 5.0
 OVERHEAD_TIE_MAX_KM = 27.0
@@ -59,6 +63,9 @@ MAX_FEEDER_LOADING = 0.85
 MAX_MT_LOADING = 0.74  # sum of feeder peaks; losses and DT reactive add ≈ 10 %
 MT_LOAD_MARGIN = 1.1
 FEEDER_FBAR = {"cable": 0.42, "overhead": 0.40}  # expected mean loading, for feeder counts
+_BARRIER_STREAM = 1  # child random streams: rivers and railways, LV density, corridors
+_DENSITY_STREAM = 2
+CORRIDOR_STREAM = 3
 
 _MT_SIZES = {
     True: ("SZ13-50000/110", "SZ13-63000/110"),
@@ -164,6 +171,7 @@ class Substation:
     n_angles: int = 0
     section_buses: list[int] = field(default_factory=list)
     feeders: list[Feeder] = field(default_factory=list)
+    town: Town | None = None
 
     def next_angle(self) -> float:
         a = self.angle0 + self.n_angles * GOLDEN_ANGLE
@@ -193,6 +201,8 @@ class Feeder:
     built: bool = False
     trunk_buses: list[int] = field(default_factory=list)
     trunk_arcs: list[float] = field(default_factory=list)
+    town: Town | None = None  # an overhead feeder that carries supply to this town
+    n_dts: int = 0  # distribution transformers numbered so far (names 1号公变 …)
 
     def bus_at(self, arc: float | None) -> int:
         if arc is None or not self.trunk_buses:
@@ -235,6 +245,12 @@ class GridBuilder:
         self.ties: list[Tie] = []
         self._counters: dict[str, int] = {}
         self._mt_u: dict[int, float] = {}
+        # what the LV density pass builds on: public transformers and MV buses that can host
+        # a new transformer, in the order they were built
+        self.public_dts: list[PublicDT] = []
+        self.hosts: list[MVHost] = []
+        self.barriers: list[BarrierLine] = []
+        self.density: DensityReport | None = None
 
     # ------------------------------------------------------------------ helpers
     def u(self, a: float, b: float) -> float:
@@ -254,7 +270,10 @@ class GridBuilder:
         return SQRT3 * lt.vn_kv * lt.max_i_ka
 
     # ------------------------------------------------------------------ pass 1: plan
-    def run(self) -> None:
+    def run(self, lv_radius_km: dict[str, float] | None = None) -> None:
+        """Plan, size and build the grid; with ``lv_radius_km`` (LV supply radius per area
+        class) then densify LV networks until where people live is within reach of a
+        branch box (see :mod:`grid_models._generator_lv`)."""
         p = self.p
         for ci, (cx, cy) in enumerate(self._city_positions()):
             given = p.city_names[ci] if ci < len(p.city_names) else None
@@ -272,6 +291,16 @@ class GridBuilder:
                 self._build_feeder(f)
         for tie in self.ties:
             self._build_tie(tie)
+        # after the build, so that the elements built so far keep their ids
+        for city in self.cities:
+            self._build_town_feeders(city)
+        # rivers and railways are laid out from their own stream of random numbers, so
+        # that the corridor layer never changes the electrical network
+        self.barriers = make_barriers(np.random.default_rng([p.seed, _BARRIER_STREAM]), self.cities)
+        if lv_radius_km is not None:
+            self.density = densify_lv(
+                self, lv_radius_km, np.random.default_rng([p.seed, _DENSITY_STREAM])
+            )
 
     def _city_positions(self) -> list[tuple[float, float]]:
         n = self.p.n_cities
@@ -427,6 +456,7 @@ class GridBuilder:
                 cable=cable,
                 mt_types=[mt] * n_mt,
                 angle0=self.u(0.0, 2 * math.pi),
+                town=site_town,
             )
             self.subs.append(sub)
             subs.append(sub)
@@ -767,7 +797,9 @@ class GridBuilder:
         assert f.route is not None
         lt = self.cat.line_type(f.trunk)
         per_km = 0.92 * lt.r_ohm_per_km + 0.39 * lt.x_ohm_per_km
-        eff = (0.5 if f.mode != "overhead" else 0.65) * max(f.route.length, 0.1)
+        # a town feeder carries much of its load to its far end
+        share = 0.5 if f.mode != "overhead" else 0.85 if f.town is not None else 0.65
+        eff = share * max(f.route.length, 0.1)
         s_max = VOLTAGE_DROP_BUDGET * lt.vn_kv**2 / (per_km * eff)
         return min(MAX_FEEDER_LOADING, s_max / f.s_th)
 
@@ -925,6 +957,7 @@ class GridBuilder:
                 suffix = f" {ROMAN[j]}段" if len(fs) == 2 else ""
                 name = f"{label}{k + 1}号环网柜{suffix}"
                 bus = t.add_bus(name, 10.0, sid, "ring_main_unit", float(bays), x, y)
+                self.hosts.append(MVHost(bus, f, x, y, cable=True))
                 lname = f.name if k == 0 else f"{f.name}{k}-{k + 1}号环网柜"
                 ln = t.add_line(prev[j], bus, float(arcs[k]) - prev_arc, f.trunk, lname)
                 if k == 0:
@@ -997,6 +1030,7 @@ class GridBuilder:
             sid = self.station_id("P")
             x, y = float(xs[k]), float(ys[k])
             bus = t.add_bus(f"{f.name}{k + 1}号杆", 10.0, sid, "pole", NAN, x, y, "n")
+            self.hosts.append(MVHost(bus, f, x, y, cable=False))
             lname = f.name if k == 0 else f"{f.name}{k}-{k + 1}号杆"
             ln = t.add_line(prev, bus, float(arcs[k]) - prev_arc, f.trunk, lname)
             if k == 0:
@@ -1027,6 +1061,7 @@ class GridBuilder:
                 y = py + uy * step + self.u(-0.03, 0.03)
                 sid = self.station_id("P")
                 bus = t.add_bus(f"{f.name}{b + 1}支{i + 1}号杆", 10.0, sid, "pole", NAN, x, y, "n")
+                self.hosts.append(MVHost(bus, f, x, y, cable=False))
                 ln = t.add_line(prev, bus, math.hypot(x - px, y - py), std, f"{f.name}{b + 1}支线")
                 if i == 0:
                     t.add_switch(prev, ln, "l", True, "LBS", f"{f.name}{b + 1}支线分支开关")
@@ -1043,6 +1078,7 @@ class GridBuilder:
                 x, y = hx + r * math.cos(a), hy + r * math.sin(a)
                 sid = self.station_id("P")
                 bus = t.add_bus(f"{f.name}{i + 1}号配变杆", 10.0, sid, "pole", NAN, x, y, "n")
+                self.hosts.append(MVHost(bus, f, x, y, cable=False))
                 t.add_line(hbus, bus, r, "JKLYJ-70", f"{f.name}{i + 1}号配变引线")
             self._build_dt(f, dt, i + 1, bus, x, y, area, cable=False, dry=False, station=sid)
         f.built = True
@@ -1061,7 +1097,7 @@ class GridBuilder:
         dry: bool,
         station: str | None = None,
     ) -> None:
-        t, rng = self.tables, self.rng
+        t = self.tables
         owner = "customer" if dt.customer else "public"
         tname = f"{f.name}{k}号公变"
         if dt.customer:
@@ -1079,6 +1115,30 @@ class GridBuilder:
             t.add_switch(hv, tr, "t", True, "LBS", f"{tname}高压开关")
         else:
             t.add_switch(hv, tr, "t", True, "DS", f"{tname}跌落式熔断器")
+        f.n_dts = max(f.n_dts, k)
+        first_load = len(t.load_bus)
+        first_line = len(t.line_from)
+        self._build_lv(dt, tname, lv, x, y, cable)
+        if not dt.customer:
+            boxes = len(t.line_from) - first_line
+            self.public_dts.append(
+                PublicDT(
+                    feeder=f,
+                    name=tname,
+                    hv=hv,
+                    lv=lv,
+                    x=x,
+                    y=y,
+                    cable=cable,
+                    lv_bays=int(bays),
+                    boxes=boxes,
+                    loads=list(range(first_load, len(t.load_bus))),
+                )
+            )
+
+    def _build_lv(self, dt: _DT, tname: str, lv: int, x: float, y: float, cable: bool) -> None:
+        """The transformer's loads: on its LV bus, or through LV lines to branch boxes."""
+        t, rng = self.tables, self.rng
         pf = self.u(0.9, 0.95)
         if not dt.lv_network:
             t.add_load(lv, dt.s_mva, pf, f"{tname}负荷", dt.load_class)
@@ -1118,6 +1178,76 @@ class GridBuilder:
         if rest > 1e-6:
             t.add_load(lv, rest, pf, f"{tname}负荷", dt.load_class)
 
+    def _build_town_feeders(self, city: City) -> None:
+        """A town without a substation of its own gets a radial overhead feeder (from a
+        free bay of the nearest substation, a city-centre one only when nothing else is in
+        reach) whose trunk runs through the town; its load is the town's own, kept within
+        the voltage budget and the main transformer's loading limit."""
+        subs = [s for s in self.subs if s.city is city]
+        served = {id(s.town) for s in subs if s.town is not None}
+        given: dict[int, int] = {}
+        for town in city.towns:
+            if id(town) in served:
+                continue
+            best: tuple[float, Substation] | None = None
+            for sub in subs:
+                d = math.hypot(town.x - sub.x, town.y - sub.y)
+                if d > TOWN_FEEDER_MAX_KM or given.get(sub.number, 0) >= 2:
+                    continue
+                score = d * (1.5 if sub.area == CITY_CENTRE else 1.0)
+                if best is None or score < best[0]:
+                    best = (score, sub)
+            if best is None:
+                continue
+            sub = best[1]
+            section, room = self._section_room(sub)
+            ux, uy = town.x - sub.x, town.y - sub.y
+            beyond = 0.4 * town.radius / math.hypot(ux, uy)
+            route = make_route(
+                self.rng,
+                sub.x,
+                sub.y,
+                town.x + ux * beyond,
+                town.y + uy * beyond,
+                self.u(-0.06, 0.06),
+            )
+            number = len(sub.feeders) + 1
+            f = Feeder(
+                sub=sub,
+                section=section,
+                number=number,
+                name=f"{sub.base}{number:02d}线",
+                trunk=TOWN_FEEDER_TRUNK,
+                s_th=self.line_s_th(TOWN_FEEDER_TRUNK),
+                mode="overhead",
+                route=route,
+                town=town,
+            )
+            f.cap = self._voltage_cap(f)
+            target = min(self.u(0.15, 0.3), f.cap, room / f.s_th)
+            if target < 0.05:
+                continue
+            f.target = target
+            given[sub.number] = given.get(sub.number, 0) + 1
+            sub.feeders.append(f)
+            self.feeders.append(f)
+            self._build_overhead(f)
+            # the section keeps a free bay: its feeders, its transformer, one spare
+            used = sum(1 for g in sub.feeders if g.section == section) + 1
+            bus = sub.section_buses[section]
+            self.tables.bus_bays[bus] = max(self.tables.bus_bays[bus], float(used + 1))
+
+    def _section_room(self, sub: Substation) -> tuple[int, float]:
+        """The bus section with the most room under the main-transformer loading limit."""
+        best = (0, -math.inf)
+        for sec, mt in enumerate(sub.mt_types):
+            sn = self.cat.transformer_type(mt).sn_mva
+            load = sum(f.target * f.s_th for f in sub.feeders if f.section == sec)
+            room = MAX_MT_LOADING * sn - load
+            if room > best[1]:
+                best = (sec, room)
+        return best
+
     def _build_tie(self, tie: Tie) -> None:
         t = self.tables
         a, b = tie.a, tie.b
@@ -1129,6 +1259,21 @@ class GridBuilder:
             t.add_switch(bb, ln, "l", True, "LBS", f"{b.name}联络进线开关")
 
     # ------------------------------------------------------------------ areas
+    def rural_bounds(self) -> tuple[float, float, float, float]:
+        """The rural area: a box 3 km around every bus and polygon (x0, y0, x1, y1, km)."""
+        extra = [np.column_stack((self.tables.bus_x, self.tables.bus_y))]
+        for c in self.cities:
+            extra += [c.plan_ring, c.park_ring, *(t.ring for t in c.towns)]
+        pts = np.concatenate(extra)
+        m = 3.0
+        x0, y0 = pts.min(axis=0) - m
+        x1, y1 = pts.max(axis=0) + m
+        return float(x0), float(y0), float(x1), float(y1)
+
+    def corridors_frame(self) -> pd.DataFrame:
+        """``net["gridcap_corridors"]``: streets, roads, line routes, rivers, railways."""
+        return build_corridors(self, np.random.default_rng([self.p.seed, CORRIDOR_STREAM]))
+
     def areas_frame(self) -> pd.DataFrame:
         fr = self.frame
         rows: list[tuple[str, str, str, str]] = []
@@ -1158,13 +1303,7 @@ class GridBuilder:
                     fr.polygon_geojson(c.plan_ring),
                 )
             )
-        extra = [np.column_stack((self.tables.bus_x, self.tables.bus_y))]
-        for c in self.cities:
-            extra += [c.plan_ring, c.park_ring, *(t.ring for t in c.towns)]
-        pts = np.concatenate(extra)
-        xs, ys = pts[:, 0], pts[:, 1]
-        m = 3.0
-        x0, x1, y0, y1 = xs.min() - m, xs.max() + m, ys.min() - m, ys.max() + m
+        x0, y0, x1, y1 = self.rural_bounds()
         ring = np.array([[x0, y0], [x1, y0], [x1, y1], [x0, y1]])
         rows.append(("rural", "农村地区", RURAL, fr.polygon_geojson(ring)))
         df = pd.DataFrame(rows, columns=["id", "name", "kind", "geometry"])

@@ -37,6 +37,37 @@ _INDUSTRIES = (
 )  # fmt: skip
 ROMAN = ("Ⅰ", "Ⅱ", "Ⅲ", "Ⅳ")
 
+# Roads (for the corridor layer and, later, an address gazetteer). Anyang's first names are
+# its well-known streets; the pool composes the rest ("人民" + "路").
+KNOWN_ROADS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
+    "安阳": (
+        ("文峰大道", "人民大道", "中华路", "解放大道", "文明大道", "光明路", "红旗路"),
+        ("平原路", "彰德路", "东风路", "德隆街", "北关街", "灯塔路", "殷都路", "朝霞路",
+         "永明路", "相州路", "健康路", "友谊路", "育才路", "紫薇街", "梅园街", "钢城路"),
+    ),
+}  # fmt: skip
+KNOWN_RIVERS: dict[str, str] = {"安阳": "洹河"}
+KNOWN_RAILWAYS: dict[str, str] = {"安阳": "京广铁路"}
+_ROAD_STEMS = (
+    "人民", "解放", "建设", "中华", "文化", "朝阳", "红旗", "光明", "和平", "胜利",
+    "幸福", "迎宾", "新华", "长江", "黄河", "平安", "友谊", "团结", "振兴", "发展",
+    "富强", "民主", "文明", "永安", "华夏", "中州", "健康", "育才", "学府", "体育",
+    "工业", "商城", "紫薇", "银杏", "梧桐", "桃园", "海河", "淮河", "汉江", "泰山",
+    "嵩山", "太行", "华山", "衡山", "兴业", "兴华", "开元", "东风", "向阳", "红星",
+    "站前", "滨河", "湖滨", "凤凰", "锦绣", "金桥", "银河", "宏达", "安居", "康宁",
+    "春晓", "秋实", "丰收", "新村", "园林", "科技", "创业", "中山", "北京", "上海",
+)  # fmt: skip
+_ROAD_PREFIXES = ("东", "西", "南", "北", "新", "中")
+_RIVERS = (
+    "卫河", "淇河", "漳河", "汤河", "羑河", "洪河", "沙河", "颍河", "汝河", "贾鲁河",
+    "双洎河", "清水河", "惠济河", "涡河", "唐河", "白河", "伊河", "洛河", "涧河", "蟒河",
+    "沁河", "丹河", "澧河", "灰河", "北汝河", "金堤河", "马颊河", "史河", "浉河", "竹竿河",
+)  # fmt: skip
+_RAILWAYS = (
+    "京广铁路", "京九铁路", "陇海铁路", "焦柳铁路", "宁西铁路", "新荷铁路", "漯阜铁路",
+    "侯月铁路", "汤鹤铁路", "安林铁路", "新月铁路", "宁西二线", "郑万高铁", "郑渝高铁",
+)  # fmt: skip
+
 
 class NameBook:
     """Hands out unique names (per kind) deterministically from the generator's RNG."""
@@ -104,3 +135,70 @@ class NameBook:
     def customer(self, place: str) -> str:
         ind = _INDUSTRIES[int(self._rng.integers(len(_INDUSTRIES)))]
         return f"{place}{ind}有限公司"
+
+
+class RoadNames:
+    """Road, river and railway names of one city: distinct within the city, deterministic."""
+
+    def __init__(self, rng: np.random.Generator, city: str) -> None:
+        self._rng = rng
+        self._city = city
+        self._used: set[str] = set()
+        known = KNOWN_ROADS.get(city, ((), ()))
+        self._known_main = list(known[0])
+        self._known_minor = list(known[1])
+        self._stems = [_ROAD_STEMS[int(i)] for i in rng.permutation(len(_ROAD_STEMS))]
+
+    def _take(self, name: str) -> str | None:
+        if name in self._used:
+            return None
+        self._used.add(name)
+        return name
+
+    def street(self, main: bool, family: int) -> str:
+        """A street name: ``大道`` for a main road, ``路`` / ``街`` by lattice direction."""
+        known = self._known_main if main else self._known_minor
+        while known:
+            got = self._take(known.pop(0))
+            if got is not None:
+                return got
+        suffix = "大道" if main else ("路", "街")[family % 2]
+        for prefix in ("", *_ROAD_PREFIXES):
+            for stem in self._stems:
+                got = self._take(f"{prefix}{stem}{suffix}")
+                if got is not None:
+                    return got
+        k = 2
+        while True:
+            got = self._take(f"{self._stems[0]}{k}{suffix}")
+            if got is not None:
+                return got
+            k += 1
+
+    def highway(self, a: str, b: str) -> str:
+        """A main road between two places, named by their first characters (安水公路)."""
+        base = f"{a[:1]}{b[:1]}公路"
+        got = self._take(base)
+        k = 2
+        while got is None:
+            got = self._take(f"{a[:1]}{b[:1]}{k}号公路")
+            k += 1
+        return got
+
+    def river(self) -> str:
+        if self._city in KNOWN_RIVERS:
+            return self._take(KNOWN_RIVERS[self._city]) or KNOWN_RIVERS[self._city]
+        return self._pick(_RIVERS)
+
+    def railway(self) -> str:
+        if self._city in KNOWN_RAILWAYS:
+            return self._take(KNOWN_RAILWAYS[self._city]) or KNOWN_RAILWAYS[self._city]
+        return self._pick(_RAILWAYS)
+
+    def _pick(self, pool: tuple[str, ...]) -> str:
+        start = int(self._rng.integers(len(pool)))
+        for k in range(len(pool)):
+            got = self._take(pool[(start + k) % len(pool)])
+            if got is not None:
+                return got
+        return pool[start]

@@ -23,6 +23,8 @@ from grid_models._generator import (
     anyang_params,
     generate_network,
 )
+from grid_models._geo import areas_from_table, bus_coordinates, classify_points
+from grid_models._rules import load_rules
 
 STATION_KINDS = {
     "substation",
@@ -46,6 +48,19 @@ def solved(net: pp.pandapowerNet) -> pp.pandapowerNet:
     solved = pp.from_json_string(pp.to_json(net))
     pp.runpp(solved)
     return solved
+
+
+def lv_radius_m() -> dict[str, float]:
+    """The 0.38 kV supply radius per area class from the rules in force (m)."""
+    return dict(load_rules().get("scheme.candidates.supply_radius_m.lv"))
+
+
+def _area_class(net: pp.pandapowerNet, buses: pd.Series | pd.Index) -> np.ndarray:
+    """The area class where each of ``buses`` stands (from the net's own areas)."""
+    areas, _ = areas_from_table(net["gridcap_areas"])
+    lon, lat = bus_coordinates(net.bus)
+    pos = net.bus.index.get_indexer(np.asarray(buses))
+    return np.asarray(classify_points(areas, lon[pos], lat[pos]))
 
 
 def _section_buses(net: pp.pandapowerNet) -> pd.Index:
@@ -319,17 +334,28 @@ def test_distribution_transformers_and_lv(net: pp.pandapowerNet) -> None:
     load_trafo = load.bus.map(pd.Series(dt.index, index=dt.lv_bus))
     pub = load[load_trafo.isin(dt.index[dt.ownership == "public"])]
     assert set(pub.load_class) <= {"residential", "commercial", "public_service"}
-    # LV networks: LV lines from transformer LV buses to LV branch boxes with loads
+    # LV networks: LV lines from transformer LV buses to LV branch boxes with loads; after
+    # the density pass most public transformers have one; an LV line is at most 250 m (as
+    # built) or 1.5 × the LV supply radius of the place its box stands in (density pass)
     boxes = bus[bus.station_kind == "lv_branch_box"]
     assert boxes.bays_total.between(4, 8).all()
     lv_lines = net.line[net.line.to_bus.isin(boxes.index)]
     assert lv_lines.from_bus.isin(dt.lv_bus).all()
-    assert lv_lines.length_km.between(0.05, 0.25).all()
+    radius_km = pd.Series(lv_radius_m()) / 1000.0
+    box_class = pd.Series(_area_class(net, lv_lines.to_bus), index=lv_lines.index)
+    assert (lv_lines.length_km >= 0.03).all()
+    reach = np.maximum(0.25, 1.5 * radius_km.reindex(box_class).to_numpy())
+    assert (lv_lines.length_km <= reach + 1e-9).all()
     n_lv_nets = lv_lines.from_bus.nunique()
     n_public = (dt.ownership == "public").sum()
-    assert 0.15 < n_lv_nets / n_public < 0.45
-    assert load.bus.isin(boxes.index).sum() >= 2 * n_lv_nets
-    assert set(load.load_class[load.bus.isin(boxes.index)]) <= {"residential", "commercial"}
+    assert 0.6 < n_lv_nets / n_public <= 1.0
+    assert boxes.index.isin(load.bus).mean() > 0.8
+    # a box takes part of its transformer's (public) load, class and all
+    assert set(load.load_class[load.bus.isin(boxes.index)]) <= {
+        "residential",
+        "commercial",
+        "public_service",
+    }
 
 
 # ----------------------------------------------------------------------------- power flow
@@ -415,6 +441,7 @@ def test_params_json_dict() -> None:
         ("feeder_loading", (0.3, 0.95), "feeder_loading"),
         ("over_n1_share", 0.9, "over_n1_share"),
         ("dt_utilisation", (0.0, 0.8), "dt_utilisation"),
+        ("lv_density", 1, "lv_density"),
     ],
 )
 def test_invalid_params_raise(field: str, value: Any, needle: str) -> None:
