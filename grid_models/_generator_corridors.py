@@ -21,11 +21,16 @@ What is laid out, all in the generator's local km frame:
   ``lane``; a distribution transformer's HV-bus position → LV-bus position → ``lane``.
   An LV connection that has to cross a river or railway runs in a duct (``cable_duct``):
   lanes never cross one;
-- short **links** from the line corridors to the streets: every line-corridor vertex that
-  ends or joins lines (degree ≠ 2) and every substation gets a link to the nearest point
+- short **links** from the line corridors to the streets: every line-corridor vertex where
+  lines end or branch (degree ≠ 2) and every substation gets a link to the nearest point
   of a street within :data:`LINK_KM` (inserted into the street as a shared vertex), never
-  across a barrier; a substation gets one however far the street is; a piece of the graph
-  still apart is then joined to the largest piece by its shortest link.
+  across a barrier; a substation gets one however far the street is. An LV branch box at
+  the end of its lane gets none: it reaches the streets through its transformer, which
+  keeps the links few (no hairball). A piece of the graph still apart is then joined to
+  the largest piece by its shortest link.
+
+Two lanes that meet at a transformer's LV bus are written as one polyline through it, and
+consecutive lines of a trunk or branch as one polyline: fewer rows, the same graph.
 """
 
 from __future__ import annotations
@@ -522,22 +527,48 @@ class CorridorBuilder:
         # a lane never crosses a river or railway: such a connection runs in a duct
         lane = np.flatnonzero(kind == "lane")
         kind[lane[crosses_any(seg[lane], self.bar_seg)]] = "cable_duct"
-        rows = np.flatnonzero((seg[:, 0] != seg[:, 2]) | (seg[:, 1] != seg[:, 3]))
-        f, to, kind, ids, names = f[rows], to[rows], kind[rows], ids[rows], names[rows]
+        moving = (seg[:, 0] != seg[:, 2]) | (seg[:, 1] != seg[:, 3])
+        is_lane = kind == "lane"
+        rows = np.flatnonzero(moving & ~is_lane)
+        f_, to_, kind_ = f[rows], to[rows], kind[rows]
         # merge consecutive segments that continue each other (a feeder's trunk, a branch)
         cont = np.zeros(len(rows), dtype=bool)
-        cont[1:] = (f[1:] == to[:-1]) & (kind[1:] == kind[:-1]) & (rows[1:] == rows[:-1] + 1)
+        cont[1:] = (f_[1:] == to_[:-1]) & (kind_[1:] == kind_[:-1]) & (rows[1:] == rows[:-1] + 1)
         starts = np.flatnonzero(~cont)
-        verts = np.insert(to, starts, f[starts])
+        verts = np.insert(to_, starts, f_[starts])
         counts = np.diff(np.append(starts, len(rows))) + 1
+        first = rows[starts]
+        # lanes meet at a transformer's LV bus: two of them make one polyline through it
+        lanes = np.flatnonzero(moving & is_lane)
+        dt_lane = ids[lanes] < 0  # a transformer's HV-to-LV hop ends at the LV bus
+        hub = np.where(dt_lane, to[lanes], f[lanes])
+        other = np.where(dt_lane, f[lanes], to[lanes])
+        order = np.lexsort((lanes, hub))
+        lanes, hub, other = lanes[order], hub[order], other[order]
+        group_start = np.flatnonzero(np.r_[True, hub[1:] != hub[:-1]])
+        rank = np.arange(len(hub)) - np.repeat(group_start, np.diff(np.r_[group_start, len(hub)]))
+        paired = (rank % 2 == 0) & np.r_[hub[1:] == hub[:-1], False]
+        a = np.flatnonzero(paired)
+        single = np.flatnonzero((rank % 2 == 0) & ~paired)
+        lane_verts = np.concatenate(
+            (
+                np.column_stack((other[a], hub[a], other[a + 1])).ravel(),
+                np.column_stack((hub[single], other[single])).ravel(),
+            )
+        )
+        lane_counts = np.concatenate((np.full(len(a), 3), np.full(len(single), 2)))
+        lane_first = np.concatenate((lanes[a], lanes[single]))
+        verts = np.concatenate((verts, lane_verts))
+        counts = np.concatenate((counts, lane_counts))
+        first = np.concatenate((first, lane_first))
         self.lines = _Lines(
             np.column_stack((bx[verts], by[verts])),
             np.concatenate(([0], np.cumsum(counts))),
-            kind[starts].astype(object),
+            kind[first].astype(object),
             np.array(
-                [f"ln{k}" if k >= 0 else f"dt{-1 - k}" for k in ids[starts].tolist()], dtype=object
+                [f"ln{k}" if k >= 0 else f"dt{-1 - k}" for k in ids[first].tolist()], dtype=object
             ),
-            np.where(pd.isna(names[starts]), "", names[starts]).astype(object),
+            np.where(pd.isna(names[first]), "", names[first]).astype(object),
         )
 
     # ------------------------------------------------------------------ links

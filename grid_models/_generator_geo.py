@@ -239,11 +239,13 @@ def hex_lattice(
     ring: FloatArray,
     spacing: float,
     jitter: float,
+    margin: float = 0.0,
 ) -> tuple[FloatArray, FloatArray, FloatArray]:
-    """Points of a randomly rotated and shifted hexagonal lattice inside a polygon, each
-    moved by up to ``jitter`` (all in km); also the unjittered lattice points.
+    """Points of a randomly rotated and shifted hexagonal lattice inside a polygon (grown
+    by ``margin``), each moved by up to ``jitter`` (all in km); also the unjittered points.
 
-    Every place in the polygon is within ``spacing / √3 + jitter`` of a point.
+    With ``margin`` ≥ ``spacing / √3``, every place in the polygon is within
+    ``spacing / √3 + jitter`` of a point.
     """
     x0, y0 = ring.min(axis=0) - spacing
     x1, y1 = ring.max(axis=0) + spacing
@@ -258,7 +260,8 @@ def hex_lattice(
     v = jj.ravel() * row + rng.uniform(0.0, row)
     c, s = math.cos(angle), math.sin(angle)
     px, py = cx + c * u - s * v, cy + s * u + c * v
-    inside = shapely.contains_xy(Polygon(ring), px, py)
+    poly = Polygon(ring)
+    inside = shapely.contains_xy(poly.buffer(margin) if margin > 0 else poly, px, py)
     px, py = px[inside], py[inside]
     n = len(px)
     r = jitter * np.sqrt(rng.random(n))

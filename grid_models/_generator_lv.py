@@ -56,7 +56,7 @@ if TYPE_CHECKING:
 SQRT3 = math.sqrt(3.0)
 URBAN_BAND_KM = 0.8  # urban land counted as lived-in: this close to a ring-main unit
 VILLAGE_KM = 0.3  # a village around a rural public transformer
-SITE_JITTER = 0.12  # of the radius: how far a box may sit off its lattice point
+SITE_JITTER = 0.10  # of the radius: how far a box may sit off its lattice point
 MAX_LV_LENGTH_RATIO = 1.5  # LV line to a box at most this × the supply radius
 LV_DETOUR = (1.05, 1.2)  # LV line length / straight distance
 MV_DETOUR = 1.15
@@ -77,6 +77,14 @@ _NEW_DT_KVA: dict[str, tuple[int, ...]] = {
     RURAL: (100, 200, 315),
 }
 _LV_CABLE = ("YJV22-0.6/1-4x150", "YJV22-0.6/1-4x240")
+# the class just outside a place's polygon (its edge sites): the centre lies in the urban
+# ring, a town in the countryside; the urban ring's outer edge is not lived-in land itself
+_OUTSIDE = {
+    CITY_CENTRE: AREA_CLASSES.index(URBAN),
+    URBAN: -1,
+    TOWN: AREA_CLASSES.index(RURAL),
+    RURAL: -1,
+}
 _LV_OVERHEAD = "JKLYJ-1-4x120"
 
 
@@ -117,6 +125,18 @@ class _Box:
     name: str
     cap_mva: float
     load_mva: float = 0.0
+
+
+@dataclass(eq=False, slots=True)
+class _Sources:
+    """A feeder's built public load rows: row, position of its transformer, what it can
+    still give (MVA, above its floor) and at most per new transformer."""
+
+    rows: np.ndarray
+    x: np.ndarray
+    y: np.ndarray
+    spare: np.ndarray
+    per_take: np.ndarray
 
 
 @dataclass(frozen=True)
@@ -264,7 +284,7 @@ class _Densifier:
         self.radius = {k: float(radius_km[k]) for k in AREA_CLASSES}
         self.barrier = BarrierIndex(b.barriers)
         self.dts: list[PublicDT] = list(b.public_dts)
-        self.dt_index = _Index([d.x for d in self.dts], [d.y for d in self.dts], 0.5)
+        self.dt_index = _Index([d.x for d in self.dts], [d.y for d in self.dts], 1.0)
         areas = classify_all(
             b.cities, np.array([d.x for d in self.dts]), np.array([d.y for d in self.dts])
         )
@@ -287,18 +307,31 @@ class _Densifier:
             if h.cable:
                 self.free_bays[h.bus] = int(t.bus_bays[h.bus]) - int(used[h.bus])
                 self.keep_bays[h.bus] = RMU_SPARE_BAYS
-        self.host_index = _Index([h.x for h in self.hosts], [h.y for h in self.hosts], 0.5)
+        self.host_index = _Index([h.x for h in self.hosts], [h.y for h in self.hosts], 1.0)
         self.n_boxes = 0
         self.n_new = 0
         self.built_mva = [math.hypot(p, q) for p, q in zip(t.load_p, t.load_q, strict=True)]
         self.public_mw: dict[int, float] = {}
         self.line_caps: dict[str, tuple[float, float]] = {}
         self.host_cands: dict[int, list[int]] = {}
-        self.sources: dict[int, list[PublicDT]] = {}
+        self.sources: dict[int, _Sources] = {}
+        self._gamma: list[float] = []
+        self._gamma_at = 0
 
     # ------------------------------------------------------------------ helpers
     def u(self, a: float, b: float) -> float:
         return a + (b - a) * float(self.rng.random())
+
+    def shares(self, n: int) -> list[float]:
+        """Random shares summing to one (Dirichlet(2, …, 2)), from a buffer of gamma
+        variates drawn in bulk (one numpy call per few thousand, not per split)."""
+        if self._gamma_at + n > len(self._gamma):
+            self._gamma = self.rng.standard_gamma(2.0, max(4096, n)).tolist()
+            self._gamma_at = 0
+        g = self._gamma[self._gamma_at : self._gamma_at + n]
+        self._gamma_at += n
+        total = sum(g)
+        return [x / total for x in g]
 
     def feeder_public_mw(self, f: Feeder) -> float:
         got = self.public_mw.get(id(f))
@@ -329,8 +362,11 @@ class _Densifier:
             for ring, cls in zones:
                 r = self.radius[cls]
                 s = site_spacing_km(r)
-                pts, lx, ly = hex_lattice(rng, ring, s, SITE_JITTER * r)
-                keep = city.classify_index(pts[:, 0], pts[:, 1]) == AREA_CLASSES.index(cls)
+                # the lattice reaches a little beyond the polygon so that its edge is
+                # covered too; a site there takes the class of where it stands
+                pts, _, _ = hex_lattice(rng, ring, s, SITE_JITTER * r, s / SQRT3)
+                here = city.classify_index(pts[:, 0], pts[:, 1])
+                keep = (here == AREA_CLASSES.index(cls)) | (here == _OUTSIDE[cls])
                 if cls == URBAN:
                     if rmu_tree is None:
                         continue
@@ -439,9 +475,8 @@ class _Densifier:
                 if d.boxes < d.lv_bays - 1:
                     best = (cand_d[j], d)
                     break
-            for dist_new, k in self.dt_index.grid.near(sx, sy, float(reach[i])):
-                if best is not None and dist_new >= best[0]:
-                    break
+            # a built transformer that reaches the site takes it; else a new one nearby
+            for dist_new, k in () if best else self.dt_index.grid.near(sx, sy, float(reach[i])):
                 d = self.dts[self.dt_index.n0 + k]
                 if d.boxes < d.lv_bays - 1 and not self.barrier.crosses(d.x, d.y, sx, sy):
                     best = (dist_new, d)
@@ -635,6 +670,22 @@ class _Densifier:
         t.load_name.append(name)
         t.load_class.append(cls)
 
+    def _sources(self, f: Feeder) -> _Sources:
+        """The feeder's built public load rows, where they stand and what each can give."""
+        got = self.sources.get(id(f))
+        if got is None:
+            rows = [(i, d.x, d.y) for d in self.by_feeder[id(f)] if not d.new for i in d.loads]
+            idx = np.array([r[0] for r in rows], dtype=np.int64)
+            got = _Sources(
+                idx,
+                np.array([r[1] for r in rows]),
+                np.array([r[2] for r in rows]),
+                np.array([self._spare(i) for i in idx.tolist()]),
+                np.array([TAKE_SHARE * self.built_mva[i] for i in idx.tolist()]),
+            )
+            self.sources[id(f)] = got
+        return got
+
     def _feed_new(self, dt: PublicDT, fair_mva: float) -> None:
         """Give a new transformer load taken from its feeder's other public transformers,
         the nearest first, at most ``fair_mva``."""
@@ -643,28 +694,27 @@ class _Densifier:
         kva_pref = _NEW_DT_KVA[cls][int(self.rng.integers(len(_NEW_DT_KVA[cls])))]
         lo, hi = self.b.p.dt_utilisation
         need = min(kva_pref / 1000.0 * self.u(lo, hi), fair_mva)
-        sources = self.sources.get(id(dt.feeder))
-        if sources is None:
-            sources = [d for d in self.by_feeder[id(dt.feeder)] if not d.new and d.loads]
-            for d in sources:
-                d.loads.sort(key=lambda i: -t.load_p[i])
-            self.sources[id(dt.feeder)] = sources
-        x, y = dt.x, dt.y
+        src = self._sources(dt.feeder)
         got: dict[str, list[float]] = {}
         total = 0.0
-        for d in sorted(sources, key=lambda d: (d.x - x) ** 2 + (d.y - y) ** 2):
-            if need - total < MIN_CHUNK_MVA:
-                break
-            for src in d.loads:
-                if need - total < MIN_CHUNK_MVA:
-                    break
-                p, q = self._take(src, min(need - total, TAKE_SHARE * self.built_mva[src]))
+        if len(src.rows) and need >= MIN_CHUNK_MVA:
+            order = np.argsort((src.x - dt.x) ** 2 + (src.y - dt.y) ** 2, kind="stable")
+            give = np.minimum(src.spare[order], src.per_take[order])
+            upto = int(np.searchsorted(np.cumsum(give), need)) + 1
+            for k, amount in zip(order[:upto].tolist(), give[:upto].tolist(), strict=True):
+                mva = min(amount, need - total)
+                if mva < MIN_CHUNK_MVA:
+                    continue
+                row = int(src.rows[k])
+                p, q = self._take(row, mva)
                 if p <= 0:
                     continue
-                acc = got.setdefault(t.load_class[src], [0.0, 0.0])
+                taken = math.hypot(p, q)
+                src.spare[k] -= taken
+                acc = got.setdefault(t.load_class[row], [0.0, 0.0])
                 acc[0] += p
                 acc[1] += q
-                total += math.hypot(p, q)
+                total += taken
         sizes = _NEW_DT_KVA[cls]
         kva = next((k for k in sizes if 0.75 * k / 1000.0 >= total), sizes[-1])
         t.trafo_std[dt.trafo] = f"S13-M-{kva}/10"
@@ -678,9 +728,9 @@ class _Densifier:
         s = math.hypot(p, q)
         if s <= 0:
             return
-        w = self.rng.dirichlet(np.full(len(dt.new_boxes) + 1, 2.0))
+        w = self.shares(len(dt.new_boxes) + 1)
         left_p, left_q = p, q
-        for box, wk in zip(dt.new_boxes, w.tolist(), strict=False):
+        for box, wk in zip(dt.new_boxes, w, strict=False):
             mva = min(wk * s, box.cap_mva - box.load_mva)
             if mva < MIN_CHUNK_MVA:
                 continue
@@ -705,9 +755,9 @@ class _Densifier:
             if s0 <= 0:
                 continue
             share = self.u(*BOX_SHARE) if on_bus else 0.3
-            w = self.rng.dirichlet(np.full(len(dt.new_boxes), 2.0))
+            w = self.shares(len(dt.new_boxes))
             for box, wk in zip(dt.new_boxes, w, strict=True):
-                mva = min(share * float(wk) * s0, box.cap_mva - box.load_mva)
+                mva = min(share * wk * s0, box.cap_mva - box.load_mva)
                 if mva <= 1e-6:
                     continue
                 p, q = self._take(src, mva)

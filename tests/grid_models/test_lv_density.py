@@ -117,8 +117,8 @@ def shares(net: pp.pandapowerNet) -> dict[str, tuple[int, float]]:
 def test_where_people_live_is_within_the_lv_radius_of_a_box(
     shares: dict[str, tuple[int, float]], area_class: str
 ) -> None:
-    # builtin:anyang, 50 m samples: city_centre 99.4 %, urban 99.8 %, town 97.5 %,
-    # rural 99.9 % (without the pass: 18 %, 24 %, 20 %, 70 %)
+    # builtin:anyang, 50 m samples: city_centre 100 %, urban 98.4 %, town 99.7 %,
+    # rural 99.8 % (without the pass: 20 %, 25 %, 20 %, 69 %)
     n, share = shares[area_class]
     assert n > 1000, f"too few sample points for {area_class}: {n}"
     assert share >= TARGET, f"{area_class}: {share:.3f} of {n} points within the LV radius"
