@@ -18,7 +18,8 @@ that the places where people live are within the LV supply radius of their area 
   railway, with a free LV bay); where none does, a **new public transformer** (box-type
   箱变 in the city, pole-mounted in towns and villages, sized from the catalogue) is set
   up near the site and joined by a short MV line to the nearest MV bus of a feeder
-  (a ring-main unit with a free bay, another new box-type transformer or a pole);
+  (a ring-main unit with a free bay — keeping one for customers where another bus is in
+  reach —, another new box-type transformer, or a pole);
 - **loads move, they are not added**: a new box takes part of its transformer's load, a
   new transformer takes load from the same feeder's other public transformers, classes
   kept. Every feeder's peak (and its typical-day profile) stays what the sizing pass
@@ -202,26 +203,14 @@ class _Index:
         return self.grid.x[k], self.grid.y[k]
 
     def near_k(self, x: float, y: float, r: float, k: int) -> list[tuple[float, int]]:
-        """Like :meth:`near`, of the built points only the ``k`` nearest."""
+        """(distance, index) of the points within ``r``, nearest first; of the points
+        known at the start only the ``k`` nearest."""
         out: list[tuple[float, int]] = []
         if self.tree is not None:
             d, idx = self.tree.query((x, y), k=min(k, self.n0), distance_upper_bound=r)
             d, idx = np.atleast_1d(d), np.atleast_1d(idx)
             good = np.isfinite(d)
             out = list(zip(d[good].tolist(), idx[good].tolist(), strict=True))
-        out += [(d, self.n0 + i) for d, i in self.grid.near(x, y, r)]
-        out.sort()
-        return out
-
-    def near(self, x: float, y: float, r: float) -> list[tuple[float, int]]:
-        """(distance, index) of the points within ``r``, nearest first."""
-        out: list[tuple[float, int]] = []
-        if self.tree is not None:
-            idx = self.tree.query_ball_point((x, y), r)
-            if idx:
-                pts = self.xy0[idx]
-                d = np.hypot(pts[:, 0] - x, pts[:, 1] - y)
-                out = list(zip(d.tolist(), idx, strict=True))
         out += [(d, self.n0 + i) for d, i in self.grid.near(x, y, r)]
         out.sort()
         return out
