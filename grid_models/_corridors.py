@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, Literal
@@ -39,6 +40,7 @@ CORRIDOR_KINDS: tuple[str, ...] = TRAVERSABLE_KINDS + BARRIER_KINDS
 _M_PER_DEG_LAT = 110_574.0
 _M_PER_DEG_LON_EQ = 111_320.0
 _VERTEX_DIGITS = 7
+_CELL_DEG = 0.01  # about a kilometre: the grid that finds edges near a barrier
 
 
 @dataclass(frozen=True, slots=True)
@@ -232,32 +234,26 @@ class CorridorNetwork:
 
     @classmethod
     def from_table(cls, table: pd.DataFrame) -> CorridorNetwork:
-        """Build the graph from ``net["gridcap_corridors"]``; bad rows become problems."""
+        """Build the graph from ``net["gridcap_corridors"]``; bad rows become problems.
+
+        Nodes are numbered in the order the table first reaches them, edges in table
+        order: the same table always gives the same graph."""
+        n = len(table)
+
+        def column(name: str, default: object) -> list[Any]:
+            return table[name].tolist() if name in table.columns else [default] * n
+
+        ids = [str(x) for x in column("id", "")]
+        kinds = [str(x) for x in column("kind", "")]
+        names_col = [str(x or "") for x in column("name", "")]
+        coords = _parse_lines(column("geometry", None))
         problems: list[Problem] = []
-        key_of: dict[tuple[float, float], int] = {}
-        lons: list[float] = []
-        lats: list[float] = []
-        eu: list[int] = []
-        ev: list[int] = []
-        kinds: list[str] = []
-        owners: list[str] = []
-        barriers: list[Barrier] = []
         names: dict[str, str] = {}
-
-        def node(lon: float, lat: float) -> int:
-            key = (round(lon, _VERTEX_DIGITS), round(lat, _VERTEX_DIGITS))
-            got = key_of.get(key)
-            if got is None:
-                got = key_of[key] = len(lons)
-                lons.append(key[0])
-                lats.append(key[1])
-            return got
-
-        for row in table.itertuples(index=False):
-            cid = str(getattr(row, "id", ""))
-            kind = str(getattr(row, "kind", ""))
-            name = str(getattr(row, "name", "") or "")
-            coords = line_coordinates(getattr(row, "geometry", None))
+        barriers: list[Barrier] = []
+        rows: list[int] = []  # traversable rows, in table order
+        lines: list[np.ndarray] = []
+        for k in range(n):
+            cid, kind = ids[k], kinds[k]
             if kind not in CORRIDOR_KINDS:
                 problems.append(
                     _problem(
@@ -268,7 +264,8 @@ class CorridorNetwork:
                     )
                 )
                 continue
-            if coords is None or len(coords) < 2:
+            got = coords[k]
+            if got is None or len(got) < 2:
                 problems.append(
                     _problem(
                         "corridor_geometry",
@@ -278,21 +275,33 @@ class CorridorNetwork:
                     )
                 )
                 continue
-            names[cid] = name
+            names[cid] = names_col[k]
             if kind in BARRIER_KINDS:
-                barriers.append(Barrier(cid, name, kind, coords[:, 0].copy(), coords[:, 1].copy()))
-                continue
-            ids = [node(float(x), float(y)) for x, y in coords]
-            for a, b in zip(ids, ids[1:], strict=False):
-                if a != b:
-                    eu.append(a)
-                    ev.append(b)
-                    kinds.append(kind)
-                    owners.append(cid)
-        node_lon = np.asarray(lons, float)
-        node_lat = np.asarray(lats, float)
-        u = np.asarray(eu, np.int64)
-        v = np.asarray(ev, np.int64)
+                barriers.append(
+                    Barrier(cid, names_col[k], kind, got[:, 0].copy(), got[:, 1].copy())
+                )
+            else:
+                rows.append(k)
+                lines.append(got)
+        if rows:
+            pts = np.concatenate(lines)
+            counts = np.array([len(line) for line in lines])
+        else:
+            pts, counts = np.zeros((0, 2)), np.zeros(0, dtype=np.int64)
+        key = np.round(pts, _VERTEX_DIGITS)
+        uniq, first, inverse = np.unique(
+            key[:, 0] + 1j * key[:, 1], return_index=True, return_inverse=True
+        )
+        rank = np.empty(len(uniq), dtype=np.int64)
+        rank[np.argsort(first, kind="stable")] = np.arange(len(uniq))
+        node = rank[inverse.ravel()]
+        order = np.argsort(rank, kind="stable")
+        node_lon, node_lat = uniq.real[order], uniq.imag[order]
+        row_of = np.repeat(np.arange(len(rows)), counts)
+        a, b = node[:-1], node[1:]
+        keep = (row_of[1:] == row_of[:-1]) & (a != b)
+        u, v = a[keep], b[keep]
+        edge_row = np.asarray(rows, dtype=np.int64)[row_of[1:][keep]]
         length = _geodesic(node_lon[u], node_lat[u], node_lon[v], node_lat[v])
         crossing = _crossings(node_lon, node_lat, u, v, barriers)
         return cls(
@@ -301,9 +310,9 @@ class CorridorNetwork:
             edge_u=u,
             edge_v=v,
             edge_length_m=length,
-            edge_kind=np.asarray(kinds, dtype=object),
+            edge_kind=np.asarray(kinds, dtype=object)[edge_row],
             edge_crossing=crossing,
-            edge_corridor=np.asarray(owners, dtype=object),
+            edge_corridor=np.asarray(ids, dtype=object)[edge_row],
             barriers=tuple(barriers),
             names=names,
             problems=problems,
@@ -344,6 +353,95 @@ def line_coordinates(value: object) -> np.ndarray | None:
     return arr[:, :2]
 
 
+def _parse_lines(values: list[Any]) -> list[np.ndarray | None]:
+    """:func:`line_coordinates` of many geometries, GeoJSON text parsed in one go."""
+    out: list[np.ndarray | None] = [None] * len(values)
+    fast = _fast_lines(values, out)
+    text = [k for k, g in enumerate(values) if isinstance(g, str) and k not in fast]
+    parsed: list[Any] = []
+    if text:
+        try:
+            parsed = json.loads("[" + ",".join(values[k] for k in text) + "]")
+        except ValueError:  # one row is not JSON: parse them one by one
+            parsed = [_json_or_none(values[k]) for k in text]
+    objs: dict[int, Any] = dict(zip(text, parsed, strict=True))
+    good: list[int] = []
+    positions: list[Any] = []
+    for k, g in enumerate(values):
+        if k in fast:
+            continue
+        obj = objs.get(k, g)
+        if not isinstance(obj, dict) or obj.get("type") != "LineString":
+            continue
+        line = obj.get("coordinates")
+        if isinstance(line, list) and len(line) >= 2:
+            good.append(k)
+            positions.append(line)
+        else:
+            out[k] = line_coordinates(obj)
+    if not good:
+        return out
+    try:
+        flat = np.array([p for line in positions for p in line], dtype=float)
+        uniform = flat.ndim == 2 and flat.shape[1] >= 2
+    except (TypeError, ValueError):
+        uniform = False
+    if not uniform:  # ragged or odd positions: the careful way, row by row
+        for k, line in zip(good, positions, strict=True):
+            out[k] = line_coordinates({"type": "LineString", "coordinates": line})
+        return out
+    flat = flat[:, :2]
+    counts = np.array([len(line) for line in positions])
+    ok_pos = (
+        np.isfinite(flat).all(axis=1) & (np.abs(flat[:, 0]) <= 180) & (np.abs(flat[:, 1]) <= 90)
+    )
+    starts = np.concatenate(([0], np.cumsum(counts)[:-1]))
+    ok_row = np.logical_and.reduceat(ok_pos, starts)
+    for k, a, c, ok in zip(good, starts.tolist(), counts.tolist(), ok_row.tolist(), strict=True):
+        if ok:
+            out[k] = flat[a : a + c]
+    return out
+
+
+_NUMBER = r"-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][-+]?\d+)?"
+_POSITION = rf"\[ ?{_NUMBER}, ?{_NUMBER} ?\]"
+_POSITIONS = rf"\[ ?{_POSITION}(?:, ?{_POSITION})+ ?\]"
+#: A plain 2-D LineString in either key order (the generator's and the bundle's spelling).
+_LINE_TEXT = re.compile(
+    rf'\{{ ?"type": ?"LineString", ?"coordinates": ?{_POSITIONS} ?\}}'
+    rf'|\{{ ?"coordinates": ?{_POSITIONS}, ?"type": ?"LineString" ?\}}'
+)
+
+
+def _fast_lines(values: list[Any], out: list[np.ndarray | None]) -> set[int]:
+    """Rows whose text is a plain 2-D LineString: their numbers read in one go (no JSON
+    parsing row by row). Fills ``out`` for them and returns their row numbers."""
+    rows = [k for k, g in enumerate(values) if isinstance(g, str) and _LINE_TEXT.fullmatch(g)]
+    if not rows:
+        return set()
+    texts = [values[k] for k in rows]
+    numbers = np.array(re.findall(_NUMBER, "\n".join(texts)), dtype=float)
+    counts = np.array([t.count("[") - 1 for t in texts])
+    if numbers.size != 2 * int(counts.sum()):
+        return set()  # not what the pattern promised: leave them to the careful way
+    flat = numbers.reshape(-1, 2)
+    ok_pos = (
+        np.isfinite(flat).all(axis=1) & (np.abs(flat[:, 0]) <= 180) & (np.abs(flat[:, 1]) <= 90)
+    )
+    starts = np.concatenate(([0], np.cumsum(counts)[:-1]))
+    ok_row = np.logical_and.reduceat(ok_pos, starts)
+    for k, a, c, ok in zip(rows, starts.tolist(), counts.tolist(), ok_row.tolist(), strict=True):
+        out[k] = flat[a : a + c] if ok else None
+    return set(rows)
+
+
+def _json_or_none(text: str) -> Any:
+    try:
+        return json.loads(text)
+    except ValueError:
+        return None
+
+
 def _geodesic(lon1: np.ndarray, lat1: np.ndarray, lon2: np.ndarray, lat2: np.ndarray) -> np.ndarray:
     from grid_models._geo import geodesic_m
 
@@ -357,13 +455,15 @@ def _crossings(
     out = np.full(len(u), "", dtype=object)
     if not len(u) or not barriers:
         return out
-    ax, ay, bx, by = lon[u], lat[u], lon[v], lat[v]
-    for barrier in sorted(barriers, key=lambda b: b.kind == "railway"):
-        for i in range(len(barrier.lon) - 1):
-            cx, cy = barrier.lon[i], barrier.lat[i]
-            dx, dy = barrier.lon[i + 1], barrier.lat[i + 1]
-            hit = _segments_cross(ax, ay, bx, by, cx, cy, dx, dy)
-            out[hit] = barrier.kind
+    edges = np.column_stack((lon[u], lat[u], lon[v], lat[v]))
+    walls = [np.column_stack((b.lon[:-1], b.lat[:-1], b.lon[1:], b.lat[1:])) for b in barriers]
+    kind = np.concatenate(
+        [np.full(len(w), b.kind, dtype=object) for b, w in zip(barriers, walls, strict=True)]
+    )
+    ie, ib = segment_crossings(edges, np.concatenate(walls), cell=_CELL_DEG)
+    railway = kind[ib] == "railway"
+    out[ie[~railway]] = "river"
+    out[ie[railway]] = "railway"
     return out
 
 
@@ -387,3 +487,70 @@ def _segments_cross(
     d3 = orient(ax, ay, bx, by, cx, cy)
     d4 = orient(ax, ay, bx, by, dx, dy)
     return np.asarray((d1 * d2 < 0) & (d3 * d4 < 0), dtype=bool)
+
+
+def segment_crossings(
+    a: np.ndarray, b: np.ndarray, *, cell: float, touching: bool = False
+) -> tuple[np.ndarray, np.ndarray]:
+    """Pairs (i, j) where segment ``a[i]`` crosses segment ``b[j]``; segments are rows
+    (x0, y0, x1, y1). Proper crossings only (a shared end point or a touch is none), unless
+    ``touching``. Cells of side ``cell`` near the smaller set pick the candidates of the
+    larger one, a spatial index finds the pairs, an exact orientation test decides."""
+    import shapely
+
+    empty = np.zeros(0, dtype=np.int64)
+    if not len(a) or not len(b):
+        return empty, empty
+    a_small = len(a) <= len(b)
+    small, large = (a, b) if a_small else (b, a)
+    rows = _near_cells(large, small, cell)
+    if not len(rows):
+        return empty, empty
+    tree = shapely.STRtree(_linestrings(small))
+    il, i_small = tree.query(_linestrings(large[rows]), predicate="intersects")
+    il = rows[il]
+    ia, ib = (i_small, il) if a_small else (il, i_small)
+    if not len(ia):
+        return empty, empty
+    sa, sb = a[ia], b[ib]
+    d1 = _orient(sb[:, 0], sb[:, 1], sb[:, 2], sb[:, 3], sa[:, 0], sa[:, 1])
+    d2 = _orient(sb[:, 0], sb[:, 1], sb[:, 2], sb[:, 3], sa[:, 2], sa[:, 3])
+    d3 = _orient(sa[:, 0], sa[:, 1], sa[:, 2], sa[:, 3], sb[:, 0], sb[:, 1])
+    d4 = _orient(sa[:, 0], sa[:, 1], sa[:, 2], sa[:, 3], sb[:, 2], sb[:, 3])
+    ok = (d1 * d2 <= 0) & (d3 * d4 <= 0) if touching else (d1 * d2 < 0) & (d3 * d4 < 0)
+    return np.asarray(ia[ok], np.int64), np.asarray(ib[ok], np.int64)
+
+
+def _near_cells(large: np.ndarray, small: np.ndarray, c: float) -> np.ndarray:
+    """Rows of ``large`` that may meet a segment of ``small``: an end in a cell next to
+    one that ``small`` touches, or longer than a cell (a quick filter, no exact test)."""
+    if len(small) * 4 > len(large):
+        return np.arange(len(large))
+    x0 = np.floor(np.minimum(small[:, 0], small[:, 2]) / c).astype(np.int64) - 1
+    x1 = np.floor(np.maximum(small[:, 0], small[:, 2]) / c).astype(np.int64) + 1
+    y0 = np.floor(np.minimum(small[:, 1], small[:, 3]) / c).astype(np.int64) - 1
+    y1 = np.floor(np.maximum(small[:, 1], small[:, 3]) / c).astype(np.int64) + 1
+    ny = y1 - y0 + 1
+    total = (x1 - x0 + 1) * ny
+    owner = np.repeat(np.arange(len(small)), total)
+    k = np.arange(int(total.sum())) - np.repeat(np.cumsum(total) - total, total)
+    cx = x0[owner] + k // ny[owner]
+    cy = y0[owner] + k % ny[owner]
+    code = np.unique(cx * 2_000_003 + cy)
+    ex = np.floor(large[:, 0] / c).astype(np.int64)
+    ey = np.floor(large[:, 1] / c).astype(np.int64)
+    near = np.isin(ex * 2_000_003 + ey, code)
+    long = np.abs(large[:, 2] - large[:, 0]) + np.abs(large[:, 3] - large[:, 1]) > c
+    return np.flatnonzero(near | long)
+
+
+def _linestrings(seg: np.ndarray) -> np.ndarray:
+    import shapely
+
+    return np.asarray(shapely.linestrings(np.stack((seg[:, 0:2], seg[:, 2:4]), axis=1)))
+
+
+def _orient(
+    px: np.ndarray, py: np.ndarray, qx: np.ndarray, qy: np.ndarray, rx: np.ndarray, ry: np.ndarray
+) -> np.ndarray:
+    return np.asarray((qx - px) * (ry - py) - (qy - py) * (rx - px))

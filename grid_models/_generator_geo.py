@@ -17,6 +17,8 @@ import numpy.typing as npt
 import shapely
 from shapely.geometry import Polygon
 
+from grid_models._corridors import segment_crossings
+
 FloatArray = npt.NDArray[np.float64]
 
 KM_PER_DEG_LAT = 110.574
@@ -272,31 +274,9 @@ def hex_lattice(
 def crossing_pairs(
     a: FloatArray, b: FloatArray, *, touching: bool = False
 ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
-    """Pairs (i, j) where segment ``a[i]`` crosses segment ``b[j]``; segments are rows
-    (x0, y0, x1, y1). Proper crossings only (a shared end point or a touch is none),
-    unless ``touching``. Cells near the smaller set pick the candidates of the larger one,
-    a spatial index finds the pairs, an exact test decides."""
-    empty = np.zeros(0, dtype=np.int64)
-    if not len(a) or not len(b):
-        return empty, empty
-    a_small = len(a) <= len(b)
-    small, large = (a, b) if a_small else (b, a)
-    rows = _near_cells(large, small)
-    if not len(rows):
-        return empty, empty
-    tree = shapely.STRtree(_segments(small))
-    il, i_small = tree.query(_segments(large[rows]), predicate="intersects")
-    il = rows[il]
-    ia, ib = (i_small, il) if a_small else (il, i_small)
-    if not len(ia):
-        return empty, empty
-    sa, sb = a[ia], b[ib]
-    d1 = _orient(sb[:, 0], sb[:, 1], sb[:, 2], sb[:, 3], sa[:, 0], sa[:, 1])
-    d2 = _orient(sb[:, 0], sb[:, 1], sb[:, 2], sb[:, 3], sa[:, 2], sa[:, 3])
-    d3 = _orient(sa[:, 0], sa[:, 1], sa[:, 2], sa[:, 3], sb[:, 0], sb[:, 1])
-    d4 = _orient(sa[:, 0], sa[:, 1], sa[:, 2], sa[:, 3], sb[:, 2], sb[:, 3])
-    ok = (d1 * d2 <= 0) & (d3 * d4 <= 0) if touching else (d1 * d2 < 0) & (d3 * d4 < 0)
-    return np.asarray(ia[ok], np.int64), np.asarray(ib[ok], np.int64)
+    """Pairs (i, j) where segment ``a[i]`` crosses segment ``b[j]`` (rows x0, y0, x1, y1 in
+    km); see :func:`grid_models._corridors.segment_crossings`."""
+    return segment_crossings(a, b, cell=_CELL_KM, touching=touching)
 
 
 def crosses_any(segments: FloatArray, barriers: FloatArray) -> npt.NDArray[np.bool_]:
@@ -308,30 +288,6 @@ def crosses_any(segments: FloatArray, barriers: FloatArray) -> npt.NDArray[np.bo
 
 
 _CELL_KM = 1.0
-
-
-def _near_cells(large: FloatArray, small: FloatArray) -> npt.NDArray[np.int64]:
-    """Rows of ``large`` that may meet a segment of ``small``: an end in a cell next to
-    one that ``small`` touches, or longer than a cell (a quick filter, no exact test)."""
-    c = _CELL_KM
-    if len(small) * 4 > len(large):
-        return np.arange(len(large))
-    x0 = np.floor(np.minimum(small[:, 0], small[:, 2]) / c).astype(np.int64) - 1
-    x1 = np.floor(np.maximum(small[:, 0], small[:, 2]) / c).astype(np.int64) + 1
-    y0 = np.floor(np.minimum(small[:, 1], small[:, 3]) / c).astype(np.int64) - 1
-    y1 = np.floor(np.maximum(small[:, 1], small[:, 3]) / c).astype(np.int64) + 1
-    ny = y1 - y0 + 1
-    total = (x1 - x0 + 1) * ny
-    owner = np.repeat(np.arange(len(small)), total)
-    k = np.arange(int(total.sum())) - np.repeat(np.cumsum(total) - total, total)
-    cx = x0[owner] + k // ny[owner]
-    cy = y0[owner] + k % ny[owner]
-    code = np.unique(cx * 2_000_003 + cy)
-    ex = np.floor(large[:, 0] / c).astype(np.int64)
-    ey = np.floor(large[:, 1] / c).astype(np.int64)
-    near = np.isin(ex * 2_000_003 + ey, code)
-    long = np.abs(large[:, 2] - large[:, 0]) + np.abs(large[:, 3] - large[:, 1]) > c
-    return np.flatnonzero(near | long)
 
 
 def intersection_params(a: FloatArray, b: FloatArray) -> tuple[FloatArray, FloatArray]:
@@ -352,14 +308,3 @@ def intersection_params(a: FloatArray, b: FloatArray) -> tuple[FloatArray, Float
 def polyline_segments(pts: FloatArray) -> FloatArray:
     """The segments (x0, y0, x1, y1) of a polyline given as an (n, 2) array."""
     return np.column_stack((pts[:-1], pts[1:]))
-
-
-def _segments(seg: FloatArray) -> npt.NDArray[np.object_]:
-    coords = np.stack((seg[:, 0:2], seg[:, 2:4]), axis=1)
-    return np.asarray(shapely.linestrings(coords))
-
-
-def _orient(
-    px: FloatArray, py: FloatArray, qx: FloatArray, qy: FloatArray, rx: FloatArray, ry: FloatArray
-) -> FloatArray:
-    return (qx - px) * (ry - py) - (qy - py) * (rx - px)

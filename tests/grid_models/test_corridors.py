@@ -349,3 +349,47 @@ def test_export_includes_corridors(model: GridModel) -> None:
 def test_kinds_are_traversable_or_barriers() -> None:
     assert set(TRAVERSABLE_KINDS) | set(BARRIER_KINDS) == set(CORRIDOR_KINDS)
     assert not set(TRAVERSABLE_KINDS) & set(BARRIER_KINDS)
+
+
+def test_a_hand_built_table() -> None:
+    """Two roads meeting at a shared vertex, a lane, a river across the first road.
+
+    Nodes in the order the table first reaches them: (114.30, 36.10) 0, (114.31, 36.10) 1,
+    (114.32, 36.10) 2, (114.31, 36.11) 3, (114.33, 36.10) 4. Haversine on a 6 371 km
+    sphere: 1° of arc is 111 195 m, so 0.01° of longitude at 36.1° N is 111 195 ×
+    cos 36.1° × 0.01 = 111 195 × 0.80799 × 0.01 ≈ 898.4 m, 0.01° of latitude ≈ 1 112.0 m."""
+
+    def line(*pts: tuple[float, float]) -> str:
+        return json.dumps({"type": "LineString", "coordinates": [list(p) for p in pts]})
+
+    table = pd.DataFrame(
+        {
+            "id": ["a", "b", "c", "r", "bad"],
+            "name": ["人民路", "解放路", "", "洹河", "x"],
+            "kind": ["road", "road", "lane", "river", "motorway"],
+            "geometry": [
+                line((114.30, 36.10), (114.31, 36.10), (114.32, 36.10)),
+                line((114.31, 36.10), (114.31, 36.11)),
+                line((114.32, 36.10), (114.33, 36.10)),
+                line((114.305, 36.09), (114.305, 36.12)),
+                line((114.30, 36.10), (114.30, 36.20)),
+            ],
+        }
+    )
+    graph = CorridorNetwork.from_table(table)
+    assert graph.n_nodes == 5 and graph.n_edges == 4
+    assert list(zip(graph.edge_u.tolist(), graph.edge_v.tolist(), strict=True)) == [
+        (0, 1),
+        (1, 2),
+        (1, 3),
+        (2, 4),
+    ]
+    assert list(graph.edge_kind) == ["road", "road", "road", "lane"]
+    assert list(graph.edge_crossing) == ["river", "", "", ""]
+    assert list(graph.edge_corridor) == ["a", "a", "b", "c"]
+    assert graph.edge_length_m[0] == pytest.approx(898.4, abs=1.0)
+    assert graph.edge_length_m[2] == pytest.approx(1112.0, abs=1.0)
+    assert [(p.code, p.ids) for p in graph.problems] == [("corridor_kind", ("bad",))]
+    assert graph.names["r"] == "洹河" and len(graph.barriers) == 1
+    dist, _ = graph.shortest_from(0, 10_000.0)
+    assert dist[4] == pytest.approx(3 * 898.4, abs=3.0)
