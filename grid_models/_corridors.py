@@ -177,20 +177,26 @@ class CorridorNetwork:
             k=min(k, self.n_nodes),
             distance_upper_bound=max_access_m,
         )
-        out: list[tuple[int, float]] = []
-        for d, i in zip(np.atleast_1d(dist[0]), np.atleast_1d(idx[0]), strict=True):
-            if not np.isfinite(d) or i >= self.n_nodes:
-                continue
-            ax, ay = np.array([lon]), np.array([lat])
-            bx, by = self.node_lon[[i]], self.node_lat[[i]]
-            blocked = any(
-                _segments_cross(ax, ay, bx, by, b.lon[j], b.lat[j], b.lon[j + 1], b.lat[j + 1])[0]
-                for b in self.barriers
-                for j in range(len(b.lon) - 1)
+        d = np.atleast_1d(dist[0])
+        i = np.atleast_1d(idx[0])
+        found = np.isfinite(d) & (i < self.n_nodes)
+        d, i = d[found], i[found]
+        blocked = np.zeros(len(i), dtype=bool)
+        if len(i) and len(self._walls):
+            pieces = np.column_stack(
+                (np.full(len(i), lon), np.full(len(i), lat), self.node_lon[i], self.node_lat[i])
             )
-            if not blocked:
-                out.append((int(i), float(d)))
-        return out
+            hit, _ = segment_crossings(pieces, self._walls, cell=_CELL_DEG)
+            blocked[hit] = True
+        return [(int(n), float(m)) for n, m, b in zip(i, d, blocked, strict=True) if not b]
+
+    @cached_property
+    def _walls(self) -> np.ndarray:
+        """Every barrier segment as a row (lon0, lat0, lon1, lat1)."""
+        walls = [
+            np.column_stack((b.lon[:-1], b.lat[:-1], b.lon[1:], b.lat[1:])) for b in self.barriers
+        ]
+        return np.concatenate(walls) if walls else np.zeros((0, 4))
 
     def shortest_from_access(
         self, access: list[tuple[int, float]], limit_m: float
@@ -465,28 +471,6 @@ def _crossings(
     out[ie[~railway]] = "river"
     out[ie[railway]] = "railway"
     return out
-
-
-def _segments_cross(
-    ax: np.ndarray,
-    ay: np.ndarray,
-    bx: np.ndarray,
-    by: np.ndarray,
-    cx: float,
-    cy: float,
-    dx: float,
-    dy: float,
-) -> np.ndarray:
-    """Which segments AB properly cross the segment CD (vectorised over AB)."""
-
-    def orient(px: Any, py: Any, qx: Any, qy: Any, rx: Any, ry: Any) -> Any:
-        return (qx - px) * (ry - py) - (qy - py) * (rx - px)
-
-    d1 = orient(cx, cy, dx, dy, ax, ay)
-    d2 = orient(cx, cy, dx, dy, bx, by)
-    d3 = orient(ax, ay, bx, by, cx, cy)
-    d4 = orient(ax, ay, bx, by, dx, dy)
-    return np.asarray((d1 * d2 < 0) & (d3 * d4 < 0), dtype=bool)
 
 
 def segment_crossings(
