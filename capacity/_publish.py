@@ -146,7 +146,10 @@ def rows_to_csv(rows: Sequence[dict[str, Any]]) -> str:
     if not rows:
         return ""
     buf = io.StringIO()
-    writer = csv.DictWriter(buf, fieldnames=list(rows[0].keys()), lineterminator="\n")
+    # every column any row has, in the order first seen (rows may differ: an upgrade with
+    # no catalogue project carries a note instead of a description)
+    columns = list(dict.fromkeys(key for row in rows for key in row))
+    writer = csv.DictWriter(buf, fieldnames=columns, lineterminator="\n")
     writer.writeheader()
     writer.writerows(rows)
     return buf.getvalue()

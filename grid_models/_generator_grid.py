@@ -59,6 +59,7 @@ OVERHEAD_TIE_MAX_KM = 27.0
 OVERHEAD_MAX_LEN_KM = 12.0
 SECOND_TIE_MAX_KM = 3.5
 VOLTAGE_DROP_BUDGET = 0.05  # estimated feeder voltage drop allowed at peak
+LV_DROP_BUDGET = 0.03  # drop allowed on a transformer's LV line to a branch box at peak
 MAX_FEEDER_LOADING = 0.85
 MAX_MT_LOADING = 0.74  # sum of feeder peaks; losses and DT reactive add ≈ 10 %
 MT_LOAD_MARGIN = 1.1
@@ -1152,8 +1153,10 @@ class GridBuilder:
             std = str(picker(rng))
             lt = self.cat.line_type(std)
             cap = 0.55 * SQRT3 * lt.vn_kv * lt.max_i_ka
-            s_box = min(to_boxes * float(weights[i]), cap)
             length = self.u(0.05, 0.25)
+            # and no more than keeps the box within the LV drop budget at peak
+            per_mva = length * (0.92 * lt.r_ohm_per_km + 0.39 * lt.x_ohm_per_km) / lt.vn_kv**2
+            s_box = min(to_boxes * float(weights[i]), cap, LV_DROP_BUDGET / per_mva)
             a = self.u(0.0, 2 * math.pi)
             bx, by = x + length * math.cos(a), y + length * math.sin(a)
             box = t.add_bus(

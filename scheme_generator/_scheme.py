@@ -162,7 +162,7 @@ def generate_scheme(
         "network": {"id": ctx.model.id, "version": ctx.model.version},
         "rules_version": rules.version,
         "notes": notes,
-        "warnings": sorted(set(cal.warnings) | set(warnings) | set(_late(options))),
+        "warnings": sorted(set(cal.warnings) | set(warnings) | set(_late(options, app))),
     }
     return scheme
 
@@ -482,10 +482,19 @@ class _OptionBuilder:
         return max(found, key=_OUTAGE_ORDER.index)
 
 
-def _late(options: list[dict[str, Any]]) -> list[str]:
+def _late(options: list[dict[str, Any]], app: Application) -> list[str]:
+    """Where a date cannot keep a rule: a project longer than the limit, or one that ends
+    after the customer's own works (seed 三(二)5: supporting works finish no later)."""
     out: list[str] = []
+    works = app.customer_works_date.isoformat() if app.customer_works_date else None
     for o in options:
         s = o["schedule"]
+        end = o.get("supporting_project_contract_date")
+        if works and end and end > works:
+            out.append(
+                f"方案{o['option_id']}：配套工程预计{end}完成，晚于客户工程完成日期{works}；"
+                "配套工程应不晚于客户工程完成，需加快实施或与客户协商"
+            )
         if not s["within_time_limit"]:
             out.append(
                 f"方案{o['option_id']}：配套工程需{s['supporting_project_workdays']}个工作日，"

@@ -961,7 +961,8 @@
     (opt.sources || []).forEach(function (src) {
       var left = src.openable_kva_after;
       sources.appendChild(
-        h("div", { class: "source", "data-cp-id": src.connection_point_id, "data-role": src.role },
+        h("div", { class: "source", "data-cp-id": src.connection_point_id, "data-role": src.role,
+                   "data-carries-kva": src.carries_kva },
           h("div", { class: "src-name" },
             h("span", { class: "role" }, name(ROLE, src.role)),
             " ", src.connection_point_name || src.connection_point_id,
@@ -1089,14 +1090,16 @@
           if (mine) card.querySelector("button.choose").textContent = "已选择此方案";
         });
         showResult("success", [
-          "选择成功！您已选择方案 " + optionId + "，已为您预留 " + kva(a.capacity_kva) + " 的接入容量。",
+          "选择成功！您已选择方案 " + optionId + "，已为您预留 " +
+            kva(data && typeof data.reserved_kva === "number" ? data.reserved_kva : a.capacity_kva) +
+            " 的接入容量（按您的最大需用负荷计）。",
           "申请编号：" + a.id + "。请点击该方案的“打印答复单”，并按“申请资料”准备材料；供电公司将按办电环节与您联系。",
         ]);
       } else if (r.status === 409) {
         var left = data && typeof data.capacity_left_kva === "number" ? data.capacity_left_kva : null;
         showResult("conflict", [
           "很抱歉，方案 " + optionId + " 的接入容量已被其他申请占用，未能预留。",
-          (left === null ? "" : "该接入点目前剩余可开放容量 " + kva(left) + "，不足您申请的 " + kva(a.capacity_kva) + "。") +
+          (left === null ? "" : "该接入点目前剩余可开放容量 " + kva(left) + "，不足您所需的容量。") +
             "请选择其他方案，或点击“生成供电方案”重新计算。",
         ]);
       } else if (r.status === 401 || r.status === 403) {

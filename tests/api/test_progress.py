@@ -101,38 +101,55 @@ def test_statuses_and_warning_levels_on_the_right_working_days(tmp_path, monkeyp
 
 
 def test_supporting_project_contract_date_and_its_own_warning(tmp_path, monkeypatch):
+    """A resident behind a full transformer: the replacement (10 working days) is the
+    supporting project; its contract date is its own end, and it warns on its own."""
     monkeypatch.setenv("GRIDCAP_PLANNER_API_KEY", "planner-secret")
     web = create_app(anyang(), database_url=f"sqlite:///{tmp_path / 's.db'}")
     service = web.state.service
     clock = {"today": dt.date(2026, 3, 2)}
     service.today = lambda: clock["today"]
-    body = {
-        "customer_name": "某工厂",
-        "customer_type": "non_resident",
-        "business": "new",
-        "industry": "industrial",
-        "location": {"lon": 114.20, "lat": 36.03},
-        "capacity_kva": 9000,
-        "application_date": "2026-03-02",
-        "customer_works_date": "2026-03-16",
-    }
+    full = [
+        p
+        for p in service.context().points.values()
+        if p.kind == "lv_branch_box" and p.limited_by.startswith("dt:") and p.openable_kva < 4
+    ]
     with TestClient(web) as client:
-        made = client.post("/api/v1/applications", json=body).json()
+        for point in full:
+            body = {
+                "customer_name": "张三",
+                "customer_type": "resident",
+                "business": "new",
+                "industry": "residential",
+                "ownership": "individual",
+                "phases": 1,
+                "location": {"lon": point.lon_deg + 0.0001, "lat": point.lat_deg},
+                "capacity_kva": 8,
+                "application_date": "2026-03-02",
+            }
+            made = client.post("/api/v1/applications", json=body).json()
+            if made["scheme"]["constrained"] and made["scheme"]["options"]:
+                break
         scheme = made["scheme"]
-        assert scheme["constrained"]
         option = scheme["options"][0]
-        # 契约制: no later than the customer's own works (03-16 < the 16-day due date 03-24)
-        assert option["supporting_project_contract_date"] == "2026-03-16"
+        assert option["supporting_project"]
+        work = next(s for s in option["schedule"]["steps"] if s["step"] == "supporting_project")
+        # 契约制: the date agreed for the project is when it can be done, not earlier
+        assert option["supporting_project_contract_date"] == work["due_date"]
+        contract = dt.date.fromisoformat(work["due_date"])
         auth = {"Authorization": f"Bearer {made['access_token']}"}
-        clock["today"] = dt.date(2026, 3, 13)  # Friday: 03-16 is the next working day
+        calendar = service.calendar
+        day_before = contract - dt.timedelta(days=1)
+        while not calendar.is_workday(day_before):
+            day_before -= dt.timedelta(days=1)
+        clock["today"] = day_before  # the contract date is the next working day
         p = client.get(f"/api/v1/applications/{made['application_id']}", headers=auth).json()[
             "progress"
         ]
         assert p["supporting_project"]["warning"] == "orange"
-        clock["today"] = dt.date(2026, 3, 20)  # 4 working days late
+        clock["today"] = calendar.add_workdays(contract, 4)  # 4 working days late
         p = client.get(f"/api/v1/applications/{made['application_id']}", headers=auth).json()[
             "progress"
         ]
         assert p["supporting_project"]["warning"] == "red"
         restricted = client.get("/api/v1/planner/restricted", headers=PLANNER).json()
-        assert restricted and restricted[0]["report_due"] == "2026-03-04"
+        assert any(r["report_due"] == "2026-03-04" for r in restricted)

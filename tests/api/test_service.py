@@ -107,12 +107,16 @@ def test_apply_read_select_cancel_and_capacity_follows(client):
     assert got["network_version"] == anyang().version and got["rules_version"]
     option = data["scheme"]["options"][0]
     cp = option["sources"][0]["connection_point_id"]
+    # the reservation holds the maximum demand: 400 kVA × 0.75 (commercial) = 300 kVA
+    assert data["scheme"]["demand_kva"] == 300.0
+    assert option["sources"][0]["carries_kva"] == 300.0
     before = _openable(client, cp)
     chosen = client.post(
         f"/api/v1/applications/{app_id}/select", json={"option_id": "A"}, headers=auth
     )
     assert chosen.status_code == 200, chosen.text
-    assert _openable(client, cp) == pytest.approx(before - 400, abs=1.0)
+    assert chosen.json()["reserved_kva"] == 300.0
+    assert _openable(client, cp) == pytest.approx(before - 300, abs=1.0)
     again = client.post(
         f"/api/v1/applications/{app_id}/select", json={"option_id": "A"}, headers=auth
     )
@@ -138,7 +142,8 @@ def test_concurrent_selections_never_promise_the_same_capacity_twice(client):
         if src == point["id"]:
             ids.append((data["application_id"], data["access_token"]))
     assert len(ids) >= 4
-    fits = math.floor(point["openable_kva"] / kva)
+    demand = kva * 0.75  # commercial demand factor: what each selection reserves
+    fits = math.floor(point["openable_kva"] / demand)
 
     def choose(pair):
         app_id, token = pair
@@ -154,7 +159,7 @@ def test_concurrent_selections_never_promise_the_same_capacity_twice(client):
     conflicts = [r for r in results if r.status_code == 409]
     assert len(ok) == min(fits, len(ids)) and len(ok) + len(conflicts) == len(ids)
     for r in conflicts:
-        assert r.json()["capacity_left_kva"] < kva
+        assert r.json()["capacity_left_kva"] < demand
 
 
 def test_bad_input_names_every_field(client):
