@@ -4,6 +4,8 @@
     python bench/bench_schemes.py schemes           # time per scheme + every rule checked
     python bench/bench_schemes.py schemes --baseline 355b630   # and the same 1 000 on an
                                                     # older commit, in the same run
+    python bench/bench_schemes.py kinds             # estates, EV, temporary, wells, 5G,
+                                                    # special level, beyond one circuit
     python bench/bench_schemes.py batch             # 1 000 × ≥ 20 candidates: CP-SAT vs greedy
 
 The 1 000 applications are fixed in ``bench/data/applications_1000.jsonl`` (drawn once,
@@ -24,6 +26,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import statistics
 import subprocess
@@ -170,6 +173,101 @@ def schemes(args: argparse.Namespace) -> None:
         )
 
 
+def other_kinds(ctx: Any, n: int, seed: int = 2027) -> list[dict[str, Any]]:
+    """Applications of the kinds the fixed 1 000 hold few of: estates, EV charging,
+    temporary supply, irrigation wells, 5G base stations, special-level users and loads
+    beyond one 10 kV circuit, near random connection points."""
+    import random
+
+    rng = random.Random(seed)
+    ids = [i for i in ctx.ids if ctx.points[i].kind != "lv_branch_box"]
+    out = []
+    for k in range(n):
+        p = ctx.points[rng.choice(ids)]
+        d, bearing = rng.uniform(20, 400), rng.uniform(0, 2 * math.pi)
+        lon = p.lon_deg + d * math.sin(bearing) / (111320 * math.cos(math.radians(p.lat_deg)))
+        lat = p.lat_deg + d * math.cos(bearing) / 110570
+        base = {
+            "customer_name": "某单位",
+            "customer_type": "non_resident",
+            "business": "new",
+            "ownership": "private",
+            "location": {"lon": lon, "lat": lat},
+            "application_date": "2026-06-01",
+            "objective": rng.choice(["cheapest", "nearest"]),
+        }
+        kind = k % 7
+        if kind == 0:
+            extra = {
+                "category": "residential_estate",
+                "industry": "residential",
+                "households": rng.choice([80, 200, 450]),
+                "capacity_kva": rng.choice([1600, 3200, 6000]),
+            }
+        elif kind == 1:
+            extra = {
+                "category": "ev_charging",
+                "industry": "commercial",
+                "capacity_kva": rng.choice([120, 630, 1250, 2500]),
+            }
+        elif kind == 2:
+            extra = {
+                "category": "temporary",
+                "industry": "industrial",
+                "capacity_kva": rng.choice([80, 315, 800]),
+            }
+        elif kind == 3:
+            extra = {
+                "category": "irrigation_well",
+                "industry": "agriculture",
+                "ownership": "individual",
+                "capacity_kva": rng.choice([15, 30, 55]),
+            }
+        elif kind == 4:
+            extra = {
+                "category": "base_station_5g",
+                "industry": "telecom_base_station",
+                "capacity_kva": rng.choice([10, 20, 40]),
+            }
+        elif kind == 5:
+            extra = {
+                "industry": "public_service",
+                "important_user_level": "special",
+                "capacity_kva": rng.choice([2000, 4000]),
+                "security_load_kva": 600,
+            }
+        else:
+            extra = {"industry": "industrial", "capacity_kva": rng.choice([12000, 16000, 20000])}
+        out.append(base | extra)
+    return out
+
+
+def kinds(args: argparse.Namespace) -> None:
+    """The other kinds, every rule checked (no baseline: the older code had no estates)."""
+    from grid_models import load_model
+    from scheme_generator import SchemeContext, generate_scheme, parse_application
+    from tests.scheme_generator.scheme_checks import violations
+
+    ctx = SchemeContext.build(load_model(args.network))
+    apps = other_kinds(ctx, args.kinds_n)
+    bad, constrained, review, times = 0, 0, 0, []
+    for raw in apps:
+        t0 = time.perf_counter()
+        s = generate_scheme(ctx, parse_application(raw))
+        times.append(time.perf_counter() - t0)
+        found = violations(s, raw, ctx, recheck=True)
+        bad += bool(found)
+        constrained += bool(s["constrained"])
+        review += bool(s.get("review_required"))
+        if found and bad <= 5:
+            print(f"  {raw.get('category', raw['industry'])}: {found[0]}")
+    print(
+        f"{len(apps)} applications of other kinds (estates, EV, temporary, wells, 5G, special "
+        f"level, beyond one circuit): median {statistics.median(times) * 1000:.1f} ms; "
+        f"constrained {constrained}, professional review {review}; schemes breaking a rule: {bad}"
+    )
+
+
 def batch(args: argparse.Namespace) -> None:
     from grid_models import load_model
     from scheme_generator import BatchProblem, SchemeContext, greedy, parse_application, solve_batch
@@ -207,16 +305,17 @@ def batch(args: argparse.Namespace) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("parts", nargs="*", default=["schemes", "batch"])
+    parser.add_argument("parts", nargs="*", default=["schemes", "kinds", "batch"])
     parser.add_argument("--network", default="builtin:anyang")
     parser.add_argument("-n", type=int, default=1000)
+    parser.add_argument("--kinds-n", type=int, default=350, help="applications of other kinds")
     parser.add_argument("--baseline", default=None, help="commit to compare with (same run)")
     parser.add_argument(
         "--recheck-every", type=int, default=1, help="recompute project capacities of every k-th"
     )
     args = parser.parse_args()
     for part in args.parts:
-        {"schemes": schemes, "batch": batch}[part](args)
+        {"schemes": schemes, "kinds": kinds, "batch": batch}[part](args)
 
 
 if __name__ == "__main__":

@@ -106,7 +106,8 @@ def interim_kva(
         )
         if per_kva > 0:
             room = min(room, budget / per_kva)
-    return max(0.0, room)
+    # to 0.1 kVA below, so a line sized for it keeps the drop strictly within the limit
+    return max(0.0, math.floor(room * 10.0) / 10.0)
 
 
 def load_transfer(

@@ -417,7 +417,9 @@ class _OptionBuilder:
             # a line that stays for the full demand is sized for it; a temporary one for
             # what it carries now
             chosen = [
-                p.interim if p.interim is p.final else self._resized(p.interim, interim)
+                p.interim
+                if p.interim is p.final and p.final.design is not None
+                else self._resized(p.interim, interim)
                 for p in plans
                 if p.interim is not None
             ]

@@ -109,7 +109,7 @@ class Sizer:
                 r_ohm = loop * lt.r_ohm_per_km * km / n
                 x_ohm = loop * lt.x_ohm_per_km * km / n
                 drop = (p_mw * r_ohm + q_mvar * x_ohm) / (u * u) * 100.0
-                if drop <= drop_budget_percent:
+                if drop <= drop_budget_percent + 1e-9:
                     return LineDesign(
                         lt.name, self.kind, lt.cross_section_mm2, usable, n, per, drop, cost
                     )

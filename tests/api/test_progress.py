@@ -9,6 +9,7 @@ from fastapi.testclient import TestClient
 
 from api._app import create_app
 from tests.api.test_service import anyang
+from tests.scheme_generator.test_scheme import full_transformer_boxes, resident_beside
 
 PLANNER = {"X-API-Key": "planner-secret"}
 
@@ -108,24 +109,10 @@ def test_supporting_project_contract_date_and_its_own_warning(tmp_path, monkeypa
     service = web.state.service
     clock = {"today": dt.date(2026, 3, 2)}
     service.today = lambda: clock["today"]
-    full = [
-        p
-        for p in service.context().points.values()
-        if p.kind == "lv_branch_box" and p.limited_by.startswith("dt:") and p.openable_kva < 4
-    ]
+    full = full_transformer_boxes(service.context())
     with TestClient(web) as client:
         for point in full:
-            body = {
-                "customer_name": "张三",
-                "customer_type": "resident",
-                "business": "new",
-                "industry": "residential",
-                "ownership": "individual",
-                "phases": 1,
-                "location": {"lon": point.lon_deg + 0.0001, "lat": point.lat_deg},
-                "capacity_kva": 8,
-                "application_date": "2026-03-02",
-            }
+            body = resident_beside(point)
             made = client.post("/api/v1/applications", json=body).json()
             if made["scheme"]["constrained"] and made["scheme"]["options"]:
                 break

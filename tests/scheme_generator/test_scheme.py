@@ -107,29 +107,39 @@ def test_site_far_from_the_network_names_the_location_field():
     assert err.value.problems[0].field == "location"
 
 
-def test_customers_behind_full_transformers_get_checked_projects():
-    """LV residents beside boxes whose transformer is full: constrained, and every project
-    in the plan is recomputed by the checks and agrees; the sheet shows the plan."""
-    ctx = context()
-    full = [
+def full_transformer_boxes(ctx: SchemeContext) -> list:
+    """LV branch boxes whose distribution transformer has (almost) nothing left."""
+    return [
         p
         for p in ctx.points.values()
         if p.kind == "lv_branch_box" and p.limited_by.startswith("dt:") and p.openable_kva < 4
     ]
+
+
+def resident_beside(point, application_date: str = "2026-03-02") -> dict:
+    """An 8 kW single-phase resident 10 m from ``point``."""
+    return {
+        "customer_name": "张三",
+        "customer_type": "resident",
+        "business": "new",
+        "industry": "residential",
+        "ownership": "individual",
+        "phases": 1,
+        "location": {"lon": point.lon_deg + 0.0001, "lat": point.lat_deg},
+        "capacity_kva": 8,
+        "application_date": application_date,
+    }
+
+
+def test_customers_behind_full_transformers_get_checked_projects():
+    """LV residents beside boxes whose transformer is full: constrained, and every project
+    in the plan is recomputed by the checks and agrees; the sheet shows the plan."""
+    ctx = context()
+    full = full_transformer_boxes(ctx)
     assert full, "the embedded network has no full transformer to test with"
     plans = 0
     for point in full[:6]:
-        raw = {
-            "customer_name": "张三",
-            "customer_type": "resident",
-            "business": "new",
-            "industry": "residential",
-            "ownership": "individual",
-            "phases": 1,
-            "location": {"lon": point.lon_deg + 0.0001, "lat": point.lat_deg},
-            "capacity_kva": 8,
-            "application_date": "2026-03-02",
-        }
+        raw = resident_beside(point)
         scheme = generate_scheme(ctx, parse_application(raw))
         assert violations(scheme, raw, ctx, recheck=True) == []
         if not scheme["constrained"]:
