@@ -256,7 +256,25 @@ def network_version(net: pp.pandapowerNet) -> str:
                 digest.update(
                     pd.util.hash_pandas_object(df[c].astype(str), index=False).to_numpy().tobytes()
                 )
+    _hash_corridors(digest, net.get("gridcap_corridors"))
     return digest.hexdigest()[:12]
+
+
+def _hash_corridors(digest: Any, table: object) -> None:
+    """Corridors decide routes, so they are part of the version: kind, id and vertices
+    (rounded as the graph joins them, so a bundle round trip keeps the version)."""
+    from grid_models._corridors import line_coordinates
+
+    if not isinstance(table, pd.DataFrame) or table.empty:
+        return
+    digest.update(b"gridcap_corridors")
+    for cid, kind, geom in zip(
+        table["id"].astype(str), table["kind"].astype(str), table["geometry"], strict=True
+    ):
+        coords = line_coordinates(geom)
+        digest.update(f"{cid}|{kind}|".encode())
+        if coords is not None:
+            digest.update(np.round(coords, 7).tobytes())
 
 
 def source_positions(net: pp.pandapowerNet, bus_pos: pd.Index) -> np.ndarray:

@@ -291,6 +291,19 @@ def test_bundle_round_trip_keeps_corridors(model: GridModel, tmp_path: Path, fmt
     assert before is not None
     assert (again.n_nodes, again.n_edges) == (before.n_nodes, before.n_edges)
     assert Counter(again.edge_crossing) == Counter(before.edge_crossing)
+    assert model_from_net(net2).version == model_from_net(net).version
+
+
+def test_the_version_follows_the_corridors(model: GridModel) -> None:
+    """Routes depend on corridors, so a moved road is a new network version."""
+    net = copy.deepcopy(model.net)
+    table = net["gridcap_corridors"].copy()
+    row = 0
+    geom = json.loads(table.at[row, "geometry"])
+    geom["coordinates"][0][0] += 0.001
+    table.at[row, "geometry"] = json.dumps(geom)
+    net["gridcap_corridors"] = table
+    assert model_from_net(net).version != model.version
 
 
 def test_a_bad_corridor_in_a_bundle_is_a_load_problem(model: GridModel, tmp_path: Path) -> None:
