@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import math
 import os
+import threading
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -25,7 +29,15 @@ from api._schemas import (
     StatusOut,
     WhatIfIn,
 )
-from api._service import Conflict, Forbidden, NotFound, Service, Unauthorized, what_if
+from api._service import (
+    Conflict,
+    Forbidden,
+    NotFound,
+    Service,
+    Starting,
+    Unauthorized,
+    what_if,
+)
 from capacity import CapacityError, ScenarioError, capacity_rows, rows_to_geojson
 from grid_models import GridModel, bus_positions, geodesic_m, load_rules, to_geojson
 from scheme_generator import (
@@ -50,19 +62,46 @@ _ERRORS: dict[int | str, dict[str, Any]] = {
 }
 
 
-def create_app(model: GridModel, *, database_url: str | None = None) -> FastAPI:
-    """The service for one loaded network and one database (migrated at start-up)."""
+def create_app(
+    model: GridModel, *, database_url: str | None = None, wait_ready: bool = True
+) -> FastAPI:
+    """The service for one loaded network and one database (migrated at start-up).
+
+    At start-up the network's capacity is computed and the ledger applied before the
+    service answers schemes; with ``wait_ready`` False (``gridcap serve``) that runs in the
+    background while ``/health`` says ``starting`` and other requests get 503."""
     rules = load_rules()
     db = Database(database_url or os.environ.get("GRIDCAP_DATABASE_URL") or DEFAULT_DATABASE_URL)
     db.migrate()
     keys = tuple(k.strip() for k in os.environ.get(PLANNER_KEYS_ENV, "").split(",") if k.strip())
     service = Service(model, db, rules, keys)
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        worker = threading.Thread(target=service.start, name="gridcap-start", daemon=True)
+        worker.start()
+        if wait_ready:
+            await asyncio.to_thread(worker.join)
+            if service.failed:
+                raise RuntimeError(f"the service could not start: {service.failed}")
+        yield
+        service.stop()
+
     web = FastAPI(
         title="gridcap",
         version="0.1.0",
         description="Openable capacity and automatic supply schemes (业扩报装).",
+        lifespan=lifespan,
     )
     web.state.service = service
+
+    @web.exception_handler(Starting)
+    async def _starting(_: Request, __: Starting) -> JSONResponse:
+        return JSONResponse(
+            {"detail": "the service is computing the network's capacity; try again shortly"},
+            status_code=503,
+            headers={"Retry-After": "5"},
+        )
 
     @web.exception_handler(RequestValidationError)
     async def _invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
@@ -135,8 +174,9 @@ def create_app(model: GridModel, *, database_url: str | None = None) -> FastAPI:
             database = "ok"
         except OperationalError:
             database = "unavailable"
+        status = "ok" if service.ready.is_set() else ("failed" if service.failed else "starting")
         return {
-            "status": "ok",
+            "status": status,
             "network": {"id": model.id, "version": model.version},
             "rules_version": rules.version,
             "database": database,
@@ -173,6 +213,7 @@ def create_app(model: GridModel, *, database_url: str | None = None) -> FastAPI:
                 _criteria(),
                 reservations=list(ctx.reservations),
                 summary=summary,
+                rule_cap=ctx.rule_cap,
             )
         rows = [{k: _finite(v) for k, v in r.items()} for r in rows]
         if format == "geojson":
@@ -378,7 +419,7 @@ def app_from_env() -> FastAPI:
     from grid_models import DEFAULT_NETWORK, load_model
 
     model = load_model(os.environ.get("GRIDCAP_NETWORK", DEFAULT_NETWORK))
-    return create_app(model, database_url=os.environ.get("GRIDCAP_DATABASE_URL"))
+    return create_app(model, database_url=os.environ.get("GRIDCAP_DATABASE_URL"), wait_ready=False)
 
 
 def _criteria() -> Any:

@@ -22,6 +22,7 @@ from sqlalchemy import (
     String,
     create_engine,
     event,
+    select,
     text,
 )
 from sqlalchemy.engine import Engine
@@ -52,6 +53,7 @@ class ApplicationRow(Base):
     network_version: Mapped[str] = mapped_column(String(32))
     rules_version: Mapped[str] = mapped_column(String(32))
     selected_option: Mapped[str | None] = mapped_column(String(4), nullable=True)
+    energised_network_version: Mapped[str | None] = mapped_column(String(32), nullable=True)
     valid_until: Mapped[dt.date | None] = mapped_column(Date, nullable=True)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=_now)
     updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=_now)
@@ -68,6 +70,32 @@ class ReservationRow(Base):
     kva: Mapped[float] = mapped_column(Float)
     active: Mapped[int] = mapped_column(Integer, default=1, index=True)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=_now)
+    expires_on: Mapped[dt.date | None] = mapped_column(Date, nullable=True)
+
+
+class LedgerRow(Base):
+    """One entry of the capacity ledger (在途容量台账): kVA reserved (positive) or released
+    (negative) at a connection point. The id is the sequence workers apply entries by."""
+
+    __tablename__ = "capacity_ledger"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    application_id: Mapped[str | None] = mapped_column(String(32), index=True, nullable=True)
+    connection_point_id: Mapped[str] = mapped_column(String(32))
+    kva: Mapped[float] = mapped_column(Float)
+    reason: Mapped[str] = mapped_column(String(20))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=_now)
+
+
+class TotalRow(Base):
+    """What is reserved on one element or point of the loaded network: the ledger summed
+    along supply paths. A selection locks and updates only its path's rows."""
+
+    __tablename__ = "capacity_totals"
+
+    element_id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    reserved_kva: Mapped[float] = mapped_column(Float)
+    network_version: Mapped[str] = mapped_column(String(32))
 
 
 class EventRow(Base):
@@ -105,9 +133,22 @@ class Database:
             @event.listens_for(self.engine, "begin")
             def _begin_immediate(conn: Any) -> None:
                 conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+            # reads take no write lock: a plain (deferred) transaction on a second engine
+            self.read_engine: Engine = create_engine(url, connect_args={"timeout": 30})
+
+            @event.listens_for(self.read_engine, "connect")
+            def _sqlite_read(conn: Any, _: Any) -> None:
+                cur = conn.cursor()
+                cur.execute("PRAGMA busy_timeout=30000")
+                cur.close()
+
         else:
             self.engine = create_engine(url, pool_pre_ping=True)
+            self.read_engine = self.engine.execution_options(postgresql_readonly=True)
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
+        #: read-only sessions: progress, lists, the ledger's new entries
+        self.reads = sessionmaker(self.read_engine, expire_on_commit=False)
 
     def migrate(self) -> None:
         cfg = Config()
@@ -121,10 +162,24 @@ class Database:
             command.upgrade(cfg, "head")
 
     def lock(self, session: Session) -> None:
-        """Serialise capacity decisions across workers (SQLite: the write lock already)."""
+        """Serialise the whole ledger (rebuilding totals at start-up; SQLite: the write
+        lock already does)."""
         if self.engine.dialect.name == "postgresql":
             session.execute(text("SELECT pg_advisory_xact_lock(7421)"))
 
+    def lock_totals(self, session: Session, element_ids: list[str]) -> dict[str, float]:
+        """The totals of ``element_ids``, locked for this transaction in one fixed order
+        (row locks on PostgreSQL, so paths that share nothing never wait for each other;
+        SQLite's single writer already holds the write lock)."""
+        query = (
+            select(TotalRow.element_id, TotalRow.reserved_kva)
+            .where(TotalRow.element_id.in_(sorted(element_ids)))
+            .order_by(TotalRow.element_id)
+        )
+        if self.engine.dialect.name == "postgresql":
+            query = query.with_for_update()
+        return {e: float(v) for e, v in session.execute(query).all()}
+
     def ping(self) -> None:
-        with self.engine.connect() as conn:
+        with self.read_engine.connect() as conn:
             conn.execute(text("SELECT 1"))

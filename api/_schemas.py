@@ -118,6 +118,7 @@ class StatusOut(BaseModel):
     status: str
     selected_option: str | None = None
     reserved_kva: float = 0.0
+    reserved_until: dt.date | None = None  # the reservation lapses after this day
 
 
 class ErrorOut(BaseModel):

@@ -5,16 +5,18 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import hmac
+import logging
 import secrets
 import threading
-import time
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from api._db import ApplicationRow, Database, EventRow, ReservationRow
-from capacity import Reservation, rule_capacity
+from api._ledger import Ledger, LiveCapacity, points_of
+from capacity import HostingCriteria, Reservation
 from grid_models import GridModel, Rules
 from scheme_generator import (
     WARNING_ORDER,
@@ -29,6 +31,10 @@ from scheme_generator import (
 
 class ServiceError(Exception):
     """Root of the service's own errors (mapped to HTTP in one place)."""
+
+
+class Starting(ServiceError):
+    """The service is still computing the network's capacity; ask again shortly."""
 
 
 class NotFound(ServiceError):
@@ -68,51 +74,61 @@ class Service:
         self.db = db
         self.rules = rules
         self.planner_keys = planner_keys
-        self._ctx: SchemeContext | None = None
-        self._ctx_version: tuple[Any, ...] | None = None
-        self._full: SchemeContext | None = None
-        self._full_at = 0.0
         self.today = dt.date.today  # replaceable: tests freeze the clock
         self.calendar = calendar_from_rules(rules.get("scheme.workday_overrides"))
-        self._lock = threading.Lock()
+        self.criteria = HostingCriteria.from_rules(rules)
+        self._ctx: SchemeContext | None = None
+        self.live: LiveCapacity | None = None
+        self.ledger: Ledger | None = None
+        self.ready = threading.Event()
+        self.failed: str | None = None
+        self._stop = threading.Event()
+        self._sweeper: threading.Thread | None = None
 
     # ---------------------------------------------------------------- capacity state
-    def active_reservations(self) -> tuple[Reservation, ...]:
-        with self.db.sessions() as s:
-            rows = s.execute(select(ReservationRow).where(ReservationRow.active == 1)).scalars()
-            return tuple(Reservation(r.connection_point_id, r.kva, r.application_id) for r in rows)
+    def start(self) -> None:
+        """Compute the network's capacity, bring the ledger's totals to this network, apply
+        every entry, run the AC searches with the reservations as loads — then ready. No
+        request pays for any of it."""
+        try:
+            ctx = SchemeContext.build(self.model, rules=self.rules)
+            self.ledger = Ledger(self.db, self.model, ctx.state)
+            self.ledger.rebuild_if_stale()
+            self.live = LiveCapacity(self.db, ctx.state, self.rules, self.criteria)
+            self.live.load()
+            self._release_carried()
+            self.live.sync()
+            if ctx.state.reservations():
+                self.live.refresh_ac(None)
+            self._ctx = ctx
+            self.sweep_expired()
+            self.ready.set()
+            self.live.start()
+            self._sweeper = threading.Thread(target=self._sweep_loop, daemon=True)
+            self._sweeper.start()
+        except Exception as exc:
+            self.failed = f"{type(exc).__name__}: {exc}"
+            raise
 
-    def _version(self) -> tuple[Any, ...]:
-        with self.db.sessions() as s:
-            row = s.execute(
-                select(
-                    func.count(ReservationRow.id),
-                    func.max(ReservationRow.id),
-                    func.sum(ReservationRow.active),
-                )
-            ).one()
-        return tuple(row)
+    def stop(self) -> None:
+        self._stop.set()
+        if self.live is not None:
+            self.live.stop()
 
     def context(self) -> SchemeContext:
-        """The scheme context for the reservations now in force.
+        """The scheme context with every ledger entry applied (the path's length each)."""
+        if not self.ready.is_set() or self._ctx is None or self.live is None:
+            raise Starting()
+        self.live.sync()
+        return self._ctx
 
-        A reservation made by any worker is in-flight capacity for the next answer: when
-        the reservations change, the rule-based capacity is recomputed at once and the AC
-        capacities are adjusted (:meth:`SchemeContext.with_reservations`); the AC searches
-        themselves are repeated with the reservations as loads every
-        ``service.full_refresh_seconds`` (rules file).
-        """
-        version = self._version()
-        refresh = float(self.rules.get("service.full_refresh_seconds"))
-        with self._lock:
-            if self._full is None or time.monotonic() - self._full_at > refresh:
-                self._full = SchemeContext.build(self.model, self.active_reservations(), self.rules)
-                self._full_at = time.monotonic()
-                self._ctx, self._ctx_version = self._full, version
-            elif version != self._ctx_version or self._ctx is None:
-                self._ctx = self._full.with_reservations(self.active_reservations())
-                self._ctx_version = version
-            return self._ctx
+    @property
+    def state(self) -> Any:
+        return self.context().state
+
+    def active_reservations(self) -> tuple[Reservation, ...]:
+        """The reservations in force, one per point (their totals)."""
+        return self.context().state.reservations()
 
     # ---------------------------------------------------------------- auth
     def is_planner(self, api_key: str | None) -> bool:
@@ -167,7 +183,7 @@ class Service:
         return app_id, token, scheme
 
     def get(self, app_id: str, token: str | None, api_key: str | None) -> dict[str, Any]:
-        with self.db.sessions() as s:
+        with self.db.reads() as s:
             row = s.get(ApplicationRow, app_id)
             if row is None:
                 raise NotFound()
@@ -205,17 +221,20 @@ class Service:
                         "connection_point_id": r.connection_point_id,
                         "kva": r.kva,
                         "active": bool(r.active),
+                        "expires_on": r.expires_on.isoformat() if r.expires_on else None,
                     }
                     for r in res
                 ],
             }
 
     def select_option(self, app_id: str, token: str | None, option_id: str) -> dict[str, Any]:
-        """Reserve the option's capacity, atomically across workers: the check and the
-        insert run under one database lock, against every reservation in force."""
+        """Reserve what the option's sources carry. Only the ledger rows of their supply
+        paths are locked (in one order) and checked: the same ``openable_kva`` the scheme
+        offered and the capacity publication shows, after every reservation in force."""
+        ctx = self.context()
+        assert self.ledger is not None and self.live is not None
         with self.db.sessions.begin() as s:
-            self.db.lock(s)
-            row = s.get(ApplicationRow, app_id)
+            row = s.get(ApplicationRow, app_id, with_for_update=True)
             if row is None:
                 raise NotFound()
             self._authorise(row, token, None, planner_allowed=False)
@@ -227,47 +246,73 @@ class Service:
             option = next((o for o in row.scheme["options"] if o["option_id"] == option_id), None)
             if option is None:
                 raise Conflict(f"option_id {option_id!r} is not an option of this scheme")
-            # each source reserves what it carries (the maximum demand, or a constrained
-            # customer's interim load); an option connected only after its projects
-            # reserves nothing until they are built
-            held = [
-                (str(src["connection_point_id"]), float(src.get("carries_kva", 0.0)))
-                for src in option["sources"]
-                if option.get("stage") != "after_projects"
-            ]
-            active = (
-                s.execute(select(ReservationRow).where(ReservationRow.active == 1)).scalars().all()
-            )
-            reservations = [Reservation(r.connection_point_id, r.kva) for r in active]
-            capacity = rule_capacity(self.model, reservations, rules=self.rules)
-            for cp, kva in held:
-                left = capacity.elements[cp].openable_kva if cp in capacity.elements else 0.0
-                if left < kva - 1e-6:
-                    raise Conflict(
-                        "the capacity of this option is no longer available",
-                        capacity_left_kva=round(max(left, 0.0), 1),
-                    )
+            held = [(cp, kva) for cp, kva in points_of(option) if cp in ctx.state.points]
+            totals = self.db.lock_totals(s, self.ledger.path_ids(cp for cp, _ in held))
+            short = ctx.state.shortfall(held, totals)
+            if short is not None:
+                raise Conflict(
+                    "the capacity of this option is no longer available",
+                    capacity_left_kva=round(short[1], 1),
+                )
+            self.ledger.record(s, app_id, held, "select")
+            expires = self._expiry(row)
             for cp, kva in held:
                 s.add(
-                    ReservationRow(application_id=app_id, connection_point_id=cp, kva=kva, active=1)
+                    ReservationRow(
+                        application_id=app_id,
+                        connection_point_id=cp,
+                        kva=kva,
+                        active=1,
+                        expires_on=expires,
+                    )
                 )
-            s.add(
-                EventRow(
-                    application_id=app_id,
-                    from_status=row.status,
-                    to_status="option_selected",
-                    actor="customer",
-                )
-            )
-            row.status = "option_selected"
+            self._event(s, row, "option_selected", "customer")
             row.selected_option = option_id
-            row.updated_at = dt.datetime.now(dt.UTC)
+        self.live.sync()
         return {
             "application_id": app_id,
             "status": "option_selected",
             "selected_option": option_id,
             "reserved_kva": round(sum(kva for _, kva in held), 1),
+            "reserved_until": expires.isoformat() if expires else None,
         }
+
+    def _expiry(self, row: ApplicationRow) -> dt.date | None:
+        """A reservation lasts until the scheme's validity ends or the customer-works
+        deadline after the selection (rules file), whichever is first."""
+        hold = self.rules.get("service.reservation_hold_months")
+        hv = float(row.scheme.get("supply_voltage_kv", 0.4)) >= 1.0
+        months = int(hold["hv" if hv else "lv"])
+        deadline = self.today() + dt.timedelta(days=round(30.4 * months))
+        return min(deadline, row.valid_until) if row.valid_until else deadline
+
+    def _event(self, s: Session, row: ApplicationRow, to: str, actor: str) -> None:
+        s.add(EventRow(application_id=row.id, from_status=row.status, to_status=to, actor=actor))
+        row.status = to
+        row.updated_at = dt.datetime.now(dt.UTC)
+
+    def _release(self, s: Session, row: ApplicationRow, reason: str) -> float:
+        """Release every active reservation of an application: ledger entries (negative),
+        totals, the reservation rows; inside the caller's transaction."""
+        assert self.ledger is not None
+        active = (
+            s.execute(
+                select(ReservationRow).where(
+                    ReservationRow.application_id == row.id, ReservationRow.active == 1
+                )
+            )
+            .scalars()
+            .all()
+        )
+        if not active:
+            return 0.0
+        changes = [(r.connection_point_id, -float(r.kva)) for r in active]
+        known = [(cp, kva) for cp, kva in changes if cp in self.ledger.state.points]
+        self.db.lock_totals(s, self.ledger.path_ids(cp for cp, _ in known))
+        self.ledger.record(s, row.id, known, reason)
+        for r in active:
+            r.active = 0
+        return -sum(kva for _, kva in changes)
 
     def energise(self, app_id: str, api_key: str | None) -> dict[str, Any]:
         """A planner marks a selected application connected (装表接电 done); its
@@ -283,42 +328,91 @@ class Service:
                     f"the application is {_status(row, self.today())}; "
                     "only a selected option can be energised"
                 )
-            s.add(
-                EventRow(
-                    application_id=app_id,
-                    from_status=row.status,
-                    to_status="energised",
-                    actor="planner",
-                )
-            )
-            row.status = "energised"
-            row.updated_at = dt.datetime.now(dt.UTC)
-        return {"application_id": app_id, "status": "energised"}
+            self._event(s, row, "energised", "planner")
+            # the reservation stays until a network version carries the load
+            row.energised_network_version = self.model.version
+        return {
+            "application_id": app_id,
+            "status": "energised",
+            "selected_option": row.selected_option,
+        }
 
     def cancel(self, app_id: str, token: str | None, api_key: str | None) -> dict[str, Any]:
+        self.context()
         with self.db.sessions.begin() as s:
-            self.db.lock(s)
-            row = s.get(ApplicationRow, app_id)
+            row = s.get(ApplicationRow, app_id, with_for_update=True)
             if row is None:
                 raise NotFound()
             self._authorise(row, token, api_key, planner_allowed=True)
-            if row.status in ("energised", "cancelled"):
+            if row.status in ("energised", "cancelled", "expired"):
                 raise Conflict(f"the application is already {row.status}")
-            for r in s.execute(
-                select(ReservationRow).where(ReservationRow.application_id == app_id)
-            ).scalars():
-                r.active = 0
-            s.add(
-                EventRow(
-                    application_id=app_id,
-                    from_status=row.status,
-                    to_status="cancelled",
-                    actor="planner" if self.is_planner(api_key) else "customer",
-                )
-            )
-            row.status = "cancelled"
-            row.updated_at = dt.datetime.now(dt.UTC)
+            self._release(s, row, "cancel")
+            actor = "planner" if self.is_planner(api_key) else "customer"
+            self._event(s, row, "cancelled", actor)
+        assert self.live is not None
+        self.live.sync()
         return {"application_id": app_id, "status": "cancelled", "reserved_kva": 0.0}
+
+    def sweep_expired(self) -> int:
+        """Release the reservations past their date (the application expires); each
+        release in its own transaction, re-checked under lock. Returns how many."""
+        today = self.today()
+        with self.db.reads() as s:
+            due = (
+                s.execute(
+                    select(ReservationRow.application_id)
+                    .join(ApplicationRow, ApplicationRow.id == ReservationRow.application_id)
+                    .where(
+                        ReservationRow.active == 1,
+                        ReservationRow.expires_on < today,
+                        ApplicationRow.status == "option_selected",
+                    )
+                    .distinct()
+                )
+                .scalars()
+                .all()
+            )
+        done = 0
+        for app_id in due:
+            with self.db.sessions.begin() as s:
+                row = s.get(ApplicationRow, app_id, with_for_update=True)
+                if row is None or row.status != "option_selected":
+                    continue
+                self._release(s, row, "expire")
+                self._event(s, row, "expired", "system")
+                done += 1
+        if done and self.live is not None:
+            self.live.sync()
+        return done
+
+    def _release_carried(self) -> None:
+        """Energised applications whose load a newer network version now carries: their
+        reservations are released (the network data hold the load itself)."""
+        with self.db.reads() as s:
+            ids = (
+                s.execute(
+                    select(ApplicationRow.id).where(
+                        ApplicationRow.status == "energised",
+                        ApplicationRow.energised_network_version.is_not(None),
+                        ApplicationRow.energised_network_version != self.model.version,
+                    )
+                )
+                .scalars()
+                .all()
+            )
+        for app_id in ids:
+            with self.db.sessions.begin() as s:
+                row = s.get(ApplicationRow, app_id, with_for_update=True)
+                if row is not None:
+                    self._release(s, row, "carried")
+
+    def _sweep_loop(self) -> None:
+        period = float(self.rules.get("service.expiry_sweep_seconds"))
+        while not self._stop.wait(period):
+            try:
+                self.sweep_expired()
+            except Exception:  # noqa: BLE001 - the next sweep tries again
+                logging.getLogger("gridcap.api").exception("expiry sweep failed")
 
     # ---------------------------------------------------------------- progress
     def progress(self, row: ApplicationRow) -> dict[str, Any]:
@@ -379,7 +473,7 @@ class Service:
     def warnings(self, api_key: str | None) -> list[dict[str, Any]]:
         """Open applications by warning level (worst first): the 预警督办 list."""
         self._planner(api_key)
-        with self.db.sessions() as s:
+        with self.db.reads() as s:
             rows = (
                 s.execute(
                     select(ApplicationRow).where(
@@ -412,8 +506,16 @@ class Service:
     def restricted(self, api_key: str | None) -> list[dict[str, Any]]:
         """Capacity-constrained customers and when each must be reported (2 working days)."""
         self._planner(api_key)
-        with self.db.sessions() as s:
-            rows = s.execute(select(ApplicationRow)).scalars().all()
+        with self.db.reads() as s:
+            rows = (
+                s.execute(
+                    select(ApplicationRow).where(
+                        ApplicationRow.status.in_(("scheme_offered", "option_selected"))
+                    )
+                )
+                .scalars()
+                .all()
+            )
             out = []
             for row in rows:
                 plan = row.scheme.get("transition_plan")

@@ -595,8 +595,12 @@ def serve(
             log_level="warning",
         )
     else:
+        # /health says "starting" while the capacity is computed; then the service answers
         uvicorn.run(
-            create_app(model, database_url=database), host=host, port=port, log_level="info"
+            create_app(model, database_url=database, wait_ready=False),
+            host=host,
+            port=port,
+            log_level="info",
         )
 
 

@@ -6,6 +6,8 @@
 - :func:`fast_hosting` (default) and :func:`reference_hosting` (pandapower bisection):
   the largest load an AC power flow accepts at each bus, and what binds.
 - :func:`connection_point_capacity`: a point's openable capacity, min(rules, AC).
+- :class:`CapacityState`: the capacity kept current by reservations (totals per element,
+  path-length updates, the AC figure adjusted until a fresh AC search replaces it).
 - :func:`project_for` / :func:`point_capacity_after`: the supporting project that gives an
   element the room needed, and a point's capacity recomputed with projects in place.
 """
@@ -48,9 +50,11 @@ from capacity._rules_based import (
     ElementCapacity,
     Reservation,
     RuleCapacity,
+    apply_inflight,
     rule_capacity,
     trunk_lines,
 )
+from capacity._state import AcSnapshot, CapacityState
 from capacity._timeseries import ac_capacity_over_time, critical_steps
 from capacity._transfer import (
     FeederTransfer,
@@ -71,6 +75,9 @@ from capacity._whatif_png import write_what_if_pngs
 from capacity._whatif_report import render_what_if
 
 __all__ = [
+    "AcSnapshot",
+    "CapacityState",
+    "apply_inflight",
     "LEVELS",
     "Scenario",
     "ScenarioError",

@@ -90,12 +90,14 @@ def capacity_rows(
     rules: Rules | None = None,
     time_series: bool = False,
     n1: bool = False,
+    rule_cap: RuleCapacity | None = None,
 ) -> list[dict[str, Any]]:
     """Rows for ``gridcap capacity``: per element, per bus or per connection point.
 
     ``time_series``: the AC capacity is the minimum over the profiles' critical times
     (each row says when it binds). ``n1``: with ``level="feeder"``, the N-1 transfer check
-    of every feeder instead of its rule-based capacity.
+    of every feeder instead of its rule-based capacity. ``rule_cap``: the rule-based
+    capacity with the reservations in force, when the caller keeps it (the service).
     """
     if level not in LEVELS:
         raise CriteriaError(f"level {level!r} is not one of {', '.join(LEVELS)}")
@@ -132,7 +134,7 @@ def capacity_rows(
         if summary:
             return summarise(points, summary)
         return [p.to_dict() for p in points]
-    rc = rule_capacity(model, reservations, rules=rules)
+    rc = rule_cap or rule_capacity(model, reservations, rules=rules)
     kind = "connection_point" if level == "bus" else _KIND[level]
     elements = rc.by_kind(kind)
     if summary:

@@ -23,8 +23,8 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from typing import Literal
 
 import numpy as np
@@ -105,6 +105,8 @@ class RuleCapacity:
     rules_version: str
     elements: dict[str, ElementCapacity]
     path_of: dict[str, tuple[str, ...]] = field(repr=False)
+    #: each connection point's elements from the point up (itself and the substation left out)
+    point_paths: dict[str, tuple[str, ...]] = field(default_factory=dict, repr=False)
 
     def by_kind(self, kind: str) -> list[ElementCapacity]:
         return [e for e in self.elements.values() if e.kind == kind]
@@ -230,58 +232,35 @@ def rule_capacity(
         best_t[better] = t_min[better] + start
         peak = np.maximum(peak, s_mva.max(axis=1) * 1000.0)
 
-    # ---- in-flight reservations along each connection point's supply path ---------------
-    inflight: dict[str, float] = defaultdict(float)
-    path_of: dict[str, tuple[str, ...]] = {}
-    for cp_id in model.connection_points:
-        path_of[cp_id] = model.supply_path(cp_id)
-    for res in reservations:
-        if res.connection_point_id not in path_of:
-            raise UnknownElementError(
-                f"reservation {res.reference or ''} names connection point "
-                f"{res.connection_point_id!r}, which is not in the network"
-            )
-        for eid in path_of[res.connection_point_id]:
-            inflight[eid] += res.kva
-
-    # ---- per element, then the minimum along the supply path ---------------------------
-    own: dict[str, tuple[float, float, float]] = {}  # c1, c2, peak
-    result: dict[str, ElementCapacity] = {}
+    # ---- every element with its C1; then the in-flight reservations -------------------
+    path_of: dict[str, tuple[str, ...]] = {
+        cp_id: model.supply_path(cp_id) for cp_id in model.connection_points
+    }
     parent_of = _parents(model)
-    for r, eid in enumerate(rows):
-        c1 = float(best_margin[r]) if math.isfinite(best_margin[r]) else float(limits[r])
-        c2 = c1 - inflight.get(eid, 0.0)
-        own[eid] = (c1, c2, float(peak[r]))
+    base: dict[str, ElementCapacity] = {}
     for eid in _top_down(rows, parent_of):
-        c1, c2, pk = own[eid]
-        parent = parent_of.get(eid)
-        openable, limited_by, parent_red = c2, eid, False
-        if parent is not None and parent in result:
-            up = result[parent]
-            parent_red = up.light == "red"
-            if up.openable_kva < openable:
-                openable, limited_by = up.openable_kva, up.limited_by
         r = row_of[eid]
-        light: Light = "red" if c1 <= 0 or parent_red else ("green" if c2 > 0 else "yellow")
+        c1 = float(best_margin[r]) if math.isfinite(best_margin[r]) else float(limits[r])
         name, sub_id, lon, lat, area = _describe(model, eid)
-        result[eid] = ElementCapacity(
+        parent = parent_of.get(eid)
+        base[eid] = ElementCapacity(
             id=eid,
             kind=_kind(eid),
             name=name,
             rating_kva=float(ratings[r]),
             load_rate_limit=float(lam[r]),
             limit_kva=float(limits[r]),
-            peak_kva=pk,
+            peak_kva=float(peak[r]),
             peak_at=profiles.label[int(best_t[r])] if len(profiles.label) else "",
             c1_kva=c1,
-            inflight_kva=inflight.get(eid, 0.0),
-            c2_kva=c2,
-            openable_kva=openable,
-            limited_by=limited_by,
-            light=light,
+            inflight_kva=0.0,
+            c2_kva=c1,
+            openable_kva=c1,
+            limited_by=eid,
+            light="green",
             n1_secure=bool(secure[r]),
             substation_id=sub_id,
-            parent_id=parent,
+            parent_id=parent if parent in row_of else None,
             lon_deg=lon,
             lat_deg=lat,
             area_class=area,
@@ -289,16 +268,10 @@ def rule_capacity(
     for cp_id, cp in model.connection_points.items():
         if only is not None and cp.substation_id not in only:
             continue
-        path = [e for e in path_of[cp_id][1:] if e in result]
+        path = [e for e in path_of[cp_id][1:] if e in base]
         if not path:
             continue
-        c1 = min(result[e].c1_kva for e in path)
-        c2 = min(result[e].c2_kva for e in path)  # the path already carries its in-flight
-        worst = min(path, key=lambda e: result[e].openable_kva)
-        openable = min(result[worst].openable_kva, c2)
-        red = any(result[e].light == "red" for e in path)
-        light = "red" if c1 <= 0 or red else ("green" if c2 > 0 else "yellow")
-        result[cp_id] = ElementCapacity(
+        base[cp_id] = ElementCapacity(
             id=cp_id,
             kind="connection_point",
             name=cp.name,
@@ -307,26 +280,82 @@ def rule_capacity(
             limit_kva=math.nan,
             peak_kva=math.nan,
             peak_at="",
-            c1_kva=c1,
-            inflight_kva=inflight.get(cp_id, 0.0),
-            c2_kva=c2,
-            openable_kva=openable,
-            limited_by=result[worst].limited_by,
-            light=light,
-            n1_secure=all(result[e].n1_secure for e in path),
+            c1_kva=min(base[e].c1_kva for e in path),
+            inflight_kva=0.0,
+            c2_kva=math.nan,
+            openable_kva=math.nan,
+            limited_by="",
+            light="green",
+            n1_secure=all(base[e].n1_secure for e in path),
             substation_id=cp.substation_id,
             parent_id=path[0],
             lon_deg=cp.lon_deg,
             lat_deg=cp.lat_deg,
             area_class=cp.area_class,
         )
-    return RuleCapacity(
+    inflight: dict[str, float] = defaultdict(float)
+    for res in reservations:
+        if res.connection_point_id not in path_of:
+            raise UnknownElementError(
+                f"reservation {res.reference or ''} names connection point "
+                f"{res.connection_point_id!r}, which is not in the network"
+            )
+        for eid in path_of[res.connection_point_id]:
+            inflight[eid] += res.kva
+    points = {cp: tuple(e for e in path_of[cp][1:] if e in base) for cp in base if cp in path_of}
+    base_rc = RuleCapacity(
         model_id=model.id,
         model_version=model.version,
         rules_version=rules.version,
-        elements=result,
+        elements=base,
         path_of=path_of,
+        point_paths=points,
     )
+    return apply_inflight(base_rc, inflight)
+
+
+def apply_inflight(base: RuleCapacity, inflight: Mapping[str, float]) -> RuleCapacity:
+    """The capacity with ``inflight`` kVA (per element and point id) deducted: C2 = C1 −
+    in-flight; an element offers the smaller of its C2 and what its parent offers; a point
+    the smallest C2 along its supply path; lights green (C2 > 0), yellow (C2 ≤ 0 < C1),
+    red (C1 ≤ 0 or anything upstream red). The one place these rules are applied."""
+    result: dict[str, ElementCapacity] = {}
+    for eid, e in base.elements.items():  # parents come before their children
+        if e.kind == "connection_point":
+            continue
+        c2 = e.c1_kva - inflight.get(eid, 0.0)
+        openable, limited_by, parent_red = c2, eid, False
+        up = result.get(e.parent_id) if e.parent_id else None
+        if up is not None:
+            parent_red = up.light == "red"
+            if up.openable_kva < openable:
+                openable, limited_by = up.openable_kva, up.limited_by
+        light: Light = "red" if e.c1_kva <= 0 or parent_red else ("green" if c2 > 0 else "yellow")
+        result[eid] = replace(
+            e,
+            inflight_kva=inflight.get(eid, 0.0),
+            c2_kva=c2,
+            openable_kva=openable,
+            limited_by=limited_by,
+            light=light,
+        )
+    for cp_id, path in base.point_paths.items():
+        e = base.elements[cp_id]
+        c1 = min(result[x].c1_kva for x in path)
+        c2 = min(result[x].c2_kva for x in path)  # the path already carries its in-flight
+        worst = min(path, key=lambda x: result[x].openable_kva)
+        red = any(result[x].light == "red" for x in path)
+        light = "red" if c1 <= 0 or red else ("green" if c2 > 0 else "yellow")
+        result[cp_id] = replace(
+            e,
+            c1_kva=c1,
+            inflight_kva=inflight.get(cp_id, 0.0),
+            c2_kva=c2,
+            openable_kva=min(result[worst].openable_kva, c2),
+            limited_by=result[worst].limited_by,
+            light=light,
+        )
+    return replace(base, elements=result)
 
 
 def _substation_of(model: GridModel, eid: str) -> str | None:

@@ -13,19 +13,22 @@ conductor, distance, route).
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
 
 from capacity import (
+    AcSnapshot,
+    CapacityState,
     HostingCriteria,
     PointCapacity,
     Reservation,
     RuleCapacity,
     TransferRelief,
+    ac_capacity,
     base_case_voltages,
-    connection_point_capacity,
     relief_through_ties,
     rule_capacity,
 )
@@ -38,26 +41,63 @@ MV_KINDS = ("ring_main_unit", "pole", "switching_station", "substation_bay")
 BAY_KINDS = ("substation_bay", "switching_station")
 
 
+class PointsView(Mapping[str, PointCapacity]):
+    """Every connection point as published now, computed from the capacity state when
+    asked (the path's length each), cached until the state changes."""
+
+    def __init__(self, state: CapacityState) -> None:
+        self._state = state
+        self._cache: dict[str, PointCapacity] = {}
+        self._version = -1
+
+    def __getitem__(self, key: str) -> PointCapacity:
+        if self._version != self._state.version:
+            self._cache.clear()
+            self._version = self._state.version
+        got = self._cache.get(key)
+        if got is None:
+            got = self._cache[key] = self._state.point(key)
+        return got
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._state.points)
+
+    def __len__(self) -> int:
+        return len(self._state.points)
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._state.points
+
+
 @dataclass
 class SchemeContext:
-    """Everything a scheme needs from the network, computed once per network state.
-
-    ``points`` hold each connection point's openable capacity (min of the rule-based path
-    C2 and the AC capacity at its bus) after the in-flight ``reservations``.
-    """
+    """Everything a scheme needs from the network: the capacity state (the reservations in
+    force, one number per point), the points' places and kinds, base-case voltages and
+    corridor access, computed once per network."""
 
     model: GridModel
     rules: Rules
-    reservations: tuple[Reservation, ...] = ()
-    points: dict[str, PointCapacity] = field(default_factory=dict)
-    lon: np.ndarray = field(default_factory=lambda: np.zeros(0))
-    lat: np.ndarray = field(default_factory=lambda: np.zeros(0))
-    ids: list[str] = field(default_factory=list)
-    vm_pu: dict[int, float] = field(default_factory=dict)
-    rule_cap: RuleCapacity | None = None
-    relief: dict[str, list[TransferRelief]] = field(default_factory=dict)
+    state: CapacityState
+    lon: np.ndarray
+    lat: np.ndarray
+    ids: list[str]
+    kinds: np.ndarray
+    vm_pu: dict[int, float]
     access: PointAccess | None = None
-    kinds: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=object))
+    relief: dict[str, list[TransferRelief]] = field(default_factory=dict)
+    points: PointsView = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.points = PointsView(self.state)
+
+    @property
+    def rule_cap(self) -> RuleCapacity:
+        """Every element's C1/C2/light with the reservations in force."""
+        return self.state.rule_capacity()
+
+    @property
+    def reservations(self) -> tuple[Reservation, ...]:
+        return self.state.reservations()
 
     def transfer_relief(self, feeder_id: str) -> list[TransferRelief]:
         """Load transfers through the feeder's ties (AC-checked), cached per feeder."""
@@ -71,61 +111,50 @@ class SchemeContext:
     def build(
         cls,
         model: GridModel,
-        reservations: tuple[Reservation, ...] = (),
+        reservations: Sequence[Reservation] = (),
         rules: Rules | None = None,
     ) -> SchemeContext:
+        """The network's capacity without reservations (rules and an AC search at every
+        point's bus), then ``reservations`` applied; with reservations, a second AC search
+        with them as loads is the AC base (as a refresh would give)."""
         rules = rules or load_rules()
         criteria = HostingCriteria.from_rules(rules)
-        rc = rule_capacity(model, reservations, rules=rules)
-        pts = connection_point_capacity(model, criteria, reservations, rules=rules, rules_cap=rc)
-        points = {p.id: p for p in pts}
-        ids = list(points)
-        lon = np.array([points[i].lon_deg for i in ids], dtype=float)
-        lat = np.array([points[i].lat_deg for i in ids], dtype=float)
-        kinds = np.array([points[i].kind for i in ids], dtype=object)
+        base = rule_capacity(model, rules=rules)
+        buses = sorted({cp.bus for cp in model.connection_points.values()})
+        ac = {c.bus: c for c in ac_capacity(model, criteria, buses, rules=rules)}
+        state = CapacityState.build(model, base, ac, criteria)
+        for r in reservations:
+            state.add(r.connection_point_id, r.kva)
+        if reservations:
+            loaded = {
+                c.bus: c
+                for c in ac_capacity(
+                    model, criteria, buses, rules=rules, reservations=list(reservations)
+                )
+            }
+            state.with_ac(AcSnapshot.of(model, loaded, criteria.power_factor), state.reserved)
+        return cls.on(state, rules)
+
+    @classmethod
+    def on(cls, state: CapacityState, rules: Rules) -> SchemeContext:
+        """A context over a capacity state someone else keeps current (the service)."""
+        model = state.model
+        criteria = HostingCriteria.from_rules(rules)
+        ids = list(state.points)
+        lon = np.array([state.points[i].lon_deg for i in ids], dtype=float)
+        lat = np.array([state.points[i].lat_deg for i in ids], dtype=float)
+        kinds = np.array([state.points[i].kind for i in ids], dtype=object)
         vm = base_case_voltages(model.net, criteria)
         access = PointAccess.of(model, lon, lat)
-        return cls(
-            model, rules, tuple(reservations), points, lon, lat, ids, vm, rc, {}, access, kinds
-        )
+        return cls(model, rules, state, lon, lat, ids, kinds, vm, access)
 
-    def with_reservations(self, reservations: tuple[Reservation, ...]) -> SchemeContext:
-        """The same network with other reservations in force, without new AC searches.
-
-        The rule-based capacity is recomputed exactly; each point's AC capacity is its AC
-        capacity without reservations less the in-flight capacity on its feeder (or bus
-        section) — conservative, since the in-flight load flows through that element. A
-        full :meth:`build` repeats the AC searches with the reservations as loads.
-        """
-        rc = rule_capacity(self.model, reservations, rules=self.rules)
-        pf = HostingCriteria.from_rules(self.rules).power_factor
-        points: dict[str, PointCapacity] = {}
-        for cp_id, p in self.points.items():
-            element = rc.elements.get(cp_id)
-            if element is None:
-                points[cp_id] = p
-                continue
-            carrier = p.feeder_id or self.model.connection_points[cp_id].bus_section_id
-            inflight = rc.elements[carrier].inflight_kva if carrier in rc.elements else 0.0
-            ac = p.ac_kva_before - inflight
-            after = min(element.openable_kva, ac)
-            light = element.light
-            if light == "green" and after <= 0:
-                light = "yellow" if min(element.c1_kva, p.ac_kva_before) > 0 else "red"
-            points[cp_id] = replace(
-                p,
-                rules_kva=element.openable_kva,
-                ac_kva=ac,
-                openable_kva=after,
-                openable_mw=after * pf / 1000.0,
-                light=light,
-                limited_by=element.limited_by
-                if element.openable_kva <= ac
-                else (p.limited_by if p.limited_by.startswith("ac:") else "ac"),
-            )
-        return replace(
-            self, reservations=tuple(reservations), points=points, rule_cap=rc, relief={}
-        )
+    def with_reservations(self, reservations: Sequence[Reservation]) -> SchemeContext:
+        """The same network with other reservations in force, without new AC searches: the
+        rule-based capacity exact, each AC figure less what is reserved where it binds."""
+        state = self.state.copy_without_reservations()
+        for r in reservations:
+            state.add(r.connection_point_id, r.kva)
+        return replace(self, state=state, relief={})
 
 
 @dataclass(frozen=True, slots=True)

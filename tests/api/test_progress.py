@@ -9,7 +9,7 @@ from fastapi.testclient import TestClient
 
 from api._app import create_app
 from tests.api.test_service import anyang
-from tests.scheme_generator.test_scheme import full_transformer_boxes, resident_beside
+from tests.scheme_generator.test_scheme import context, full_transformer_boxes, resident_beside
 
 PLANNER = {"X-API-Key": "planner-secret"}
 
@@ -21,9 +21,7 @@ def test_statuses_and_warning_levels_on_the_right_working_days(tmp_path, monkeyp
     clock = {"today": dt.date(2026, 9, 8)}
     service.today = lambda: clock["today"]
     point = next(
-        p
-        for p in service.context().points.values()
-        if p.kind == "ring_main_unit" and p.openable_kva > 1500
+        p for p in context().points.values() if p.kind == "ring_main_unit" and p.openable_kva > 1500
     )
     body = {
         "customer_name": "某酒店",
@@ -109,7 +107,7 @@ def test_supporting_project_contract_date_and_its_own_warning(tmp_path, monkeypa
     service = web.state.service
     clock = {"today": dt.date(2026, 3, 2)}
     service.today = lambda: clock["today"]
-    full = full_transformer_boxes(service.context())
+    full = full_transformer_boxes(context())
     with TestClient(web) as client:
         for point in full:
             body = resident_beside(point)
