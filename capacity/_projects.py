@@ -16,13 +16,19 @@ from __future__ import annotations
 
 import copy
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any, Literal
 
 from capacity._criteria import HostingCriteria
 from capacity._fast import fast_hosting
-from capacity._rules_based import Reservation, RuleCapacity, rule_capacity, trunk_lines
+from capacity._rules_based import (
+    Reservation,
+    RuleCapacity,
+    path_after,
+    rule_capacity,
+    trunk_lines,
+)
 from grid_models import GridModel, LineType, Rules, load_catalogue
 
 ProjectKind = Literal[
@@ -76,38 +82,65 @@ def with_projects(model: GridModel, projects: Sequence[Project]) -> GridModel:
     """The network with ``projects`` built (a copy that shares what they do not change)."""
     if not projects:
         return model
-    cat = load_catalogue()
-    net = copy.copy(model.net)
-    net["line"] = model.net.line.copy()
-    net["trafo"] = model.net.trafo.copy()
+    net = _patched(model.net, projects, _trafo_of(model, projects))
     dts = dict(model.distribution_transformers)
     mts = dict(model.main_transformers)
+    cat = load_catalogue()
     for p in projects:
-        for idx, name in p.line_types:
-            lt = cat.line_type(name)
-            net.line.loc[idx, ["r_ohm_per_km", "x_ohm_per_km", "c_nf_per_km", "max_i_ka"]] = [
-                lt.r_ohm_per_km,
-                lt.x_ohm_per_km,
-                lt.c_nf_per_km,
-                lt.max_i_ka,
-            ]
-            net.line.loc[idx, "std_type"] = name
         if p.transformer is not None:
             eid, name = p.transformer
             tt = cat.transformer_type(name)
             if eid in dts:
                 dts[eid] = replace(dts[eid], sn_kva=tt.sn_kva, std_type=name)
-                trafo = dts[eid].trafo
             else:
                 mts[eid] = replace(mts[eid], sn_mva=tt.sn_mva)
-                trafo = mts[eid].trafo
-            net.trafo.loc[trafo, ["sn_mva", "vk_percent", "vkr_percent", "std_type"]] = [
+    patched = replace(model, net=net, distribution_transformers=dts, main_transformers=mts)
+    for cached in ("graph", "corridors", "_islands"):  # projects change ratings, not topology
+        if cached in model.__dict__:
+            patched.__dict__[cached] = model.__dict__[cached]
+    return patched
+
+
+def _trafo_of(model: GridModel, projects: Sequence[Project]) -> dict[str, int]:
+    out: dict[str, int] = {}
+    for p in projects:
+        if p.transformer is not None:
+            eid = p.transformer[0]
+            unit = model.distribution_transformers.get(eid) or model.main_transformers.get(eid)
+            if unit is not None:
+                out[eid] = unit.trafo
+    return out
+
+
+def _patched(net: Any, projects: Sequence[Project], trafo_of: Mapping[str, int]) -> Any:
+    """A copy of a pandapower net (its line and trafo tables copied, the rest shared) with
+    the projects' conductors and transformers in place; indices are kept, so it works on
+    the whole net and on any part of it."""
+    cat = load_catalogue()
+    out = copy.copy(net)
+    out["line"] = net.line.copy()
+    out["trafo"] = net.trafo.copy()
+    for p in projects:
+        for idx, name in p.line_types:
+            if idx not in out.line.index:
+                continue
+            lt = cat.line_type(name)
+            out.line.loc[idx, ["r_ohm_per_km", "x_ohm_per_km", "c_nf_per_km", "max_i_ka"]] = [
+                lt.r_ohm_per_km,
+                lt.x_ohm_per_km,
+                lt.c_nf_per_km,
+                lt.max_i_ka,
+            ]
+            out.line.loc[idx, "std_type"] = name
+        if p.transformer is not None and trafo_of.get(p.transformer[0]) in out.trafo.index:
+            tt = cat.transformer_type(p.transformer[1])
+            out.trafo.loc[trafo_of[p.transformer[0]], ["sn_mva", "vk_percent", "vkr_percent"]] = [
                 tt.sn_mva,
                 tt.vk_percent,
                 tt.vkr_percent,
-                name,
             ]
-    return replace(model, net=net, distribution_transformers=dts, main_transformers=mts)
+            out.trafo.loc[trafo_of[p.transformer[0]], "std_type"] = p.transformer[1]
+    return out
 
 
 def point_capacity_after(
@@ -119,34 +152,63 @@ def point_capacity_after(
     rules: Rules,
     criteria: HostingCriteria | None = None,
     ac_before_kva: float | None = None,
+    base: RuleCapacity | None = None,
+    reserved: Mapping[str, float] | None = None,
 ) -> PointAfter:
     """The point's openable capacity with ``projects`` built: the rule-based path minimum
-    recomputed by :func:`rule_capacity` on the changed network (its substation only), and,
-    with ``criteria``, the AC capacity at its bus from a new AC search.
+    recomputed on the changed network, and, with ``criteria``, the AC capacity at its bus
+    from a new AC search (on the point's own island of the network: what its substation
+    feeds, ties open).
 
-    ``ac_before_kva``: the point's AC capacity without the projects. The catalogue's
-    projects only lower impedances and raise ratings, so the AC capacity cannot fall; where
-    the rule-based figure is already below it, the AC search is not needed to know the
-    minimum and is skipped."""
+    With ``base`` (the rule-based capacity of ``model`` without reservations, as the
+    service keeps it) and ``reserved`` (the totals in force), the rules are recomputed for
+    the point's path alone, exactly (:func:`path_after`); otherwise by
+    :func:`rule_capacity` over the point's substation. ``ac_before_kva``: the point's AC
+    capacity without the projects — the catalogue's projects only lower impedances and
+    raise ratings, so the AC capacity cannot fall, and where the rule-based figure is
+    already below it the AC search is skipped."""
     after = with_projects(model, projects)
     cp = model.connection_points[connection_point_id]
-    subs = [cp.substation_id] if cp.substation_id else None
-    rc = rule_capacity(after, reservations, rules=rules, substations=subs)
-    element = rc.elements[connection_point_id]
+    if base is not None and base.seasons is not None:
+        path = path_after(after, base, reserved or {}, connection_point_id, rules)
+        worst = min(path.values(), key=lambda e: e.c2_kva)
+        rules_kva, limited = worst.c2_kva, worst.id
+    else:
+        subs = [cp.substation_id] if cp.substation_id else None
+        rc = rule_capacity(after, reservations, rules=rules, substations=subs)
+        element = rc.elements[connection_point_id]
+        rules_kva, limited = element.openable_kva, element.limited_by
     ac: float | None = None
-    limited = element.limited_by
-    openable = element.openable_kva
+    openable = rules_kva
     needed = ac_before_kva is None or openable > ac_before_kva
     if criteria is not None and needed:
+        net = _patched(_island(model, cp.bus), projects, _trafo_of(model, projects))
         extra: dict[int, float] = {}
         for r in reservations:
             bus = model.connection_points[r.connection_point_id].bus
-            extra[bus] = extra.get(bus, 0.0) + r.kva * criteria.power_factor / 1000.0
-        found = fast_hosting(after.net, criteria, [cp.bus], rules=rules, extra_load_mw=extra)[0]
+            if bus in net.bus.index:
+                extra[bus] = extra.get(bus, 0.0) + r.kva * criteria.power_factor / 1000.0
+        found = fast_hosting(net, criteria, [cp.bus], rules=rules, extra_load_mw=extra)[0]
         ac = found.p_mw_max * 1000.0 / criteria.power_factor
         if ac < openable:
             openable, limited = ac, f"ac:{found.limiting}"
-    return PointAfter(openable, element.openable_kva, ac, limited)
+    return PointAfter(openable, rules_kva, ac, limited)
+
+
+def _island(model: GridModel, bus: int) -> Any:
+    """The part of the network energised together with ``bus`` in the normal state (a
+    substation's own network with its source: ties open), as a pandapower net, cached."""
+    import networkx as nx
+    import pandapower.toolbox as tb
+
+    islands: dict[int, Any] = model.__dict__.setdefault("_islands", {})
+    for net in islands.values():
+        if bus in net.bus.index:
+            return net
+    buses = nx.node_connected_component(model.graph, bus)
+    net = tb.select_subnet(model.net, buses, include_results=False)
+    islands[min(buses)] = net
+    return net
 
 
 def project_for(
@@ -419,25 +481,37 @@ def close_gap(
     criteria: HostingCriteria | None = None,
     start: PointAfter | None = None,
     max_projects: int = 6,
+    base: RuleCapacity | None = None,
+    reserved: Mapping[str, float] | None = None,
 ) -> GapPlan:
     """Add the project for whatever binds the point until it offers ``need_kva`` or no
     project helps; every step is a recomputation (rule-based; AC too when ``criteria``).
-    ``start``: the point's capacity as already computed (saves the first recomputation)."""
+    ``start``: the point's capacity as already computed (saves the first recomputation);
+    ``base`` and ``reserved``: recompute the rules along the point's path alone (see
+    :func:`point_capacity_after`)."""
     projects: list[Project] = []
     after_each: list[float] = []
+    again = {"rules": rules, "criteria": criteria, "base": base, "reserved": reserved}
     current = start or point_capacity_after(
-        model, connection_point_id, (), reservations, rules=rules, criteria=criteria
+        model,
+        connection_point_id,
+        (),
+        reservations,
+        **again,  # type: ignore[arg-type]
     )
     ac_before = current.ac_kva
     before = current.openable_kva
     seen: set[str] = set()
+    cp = model.connection_points[connection_point_id]
     while current.openable_kva < need_kva - 1e-6 and len(projects) < max_projects:
         patched = with_projects(model, projects)
-        cp = model.connection_points[connection_point_id]
-        subs = [cp.substation_id] if cp.substation_id else None
-        rc = rule_capacity(patched, reservations, rules=rules, substations=subs)
-        binding = current.limited_by
-        project = project_for(patched, rc, binding, need_kva, rules, cp.bus)
+        if base is not None and base.seasons is not None:
+            path = path_after(patched, base, reserved or {}, connection_point_id, rules)
+            rc = replace(base, elements=path)
+        else:
+            subs = [cp.substation_id] if cp.substation_id else None
+            rc = rule_capacity(patched, reservations, rules=rules, substations=subs)
+        project = project_for(patched, rc, current.limited_by, need_kva, rules, cp.bus)
         if project is None or project.element_id + project.kind in seen:
             break
         seen.add(project.element_id + project.kind)
@@ -449,6 +523,8 @@ def close_gap(
             rules=rules,
             criteria=criteria,
             ac_before_kva=ac_before,
+            base=base,
+            reserved=reserved,
         )
         if trial.openable_kva <= current.openable_kva + 1e-6:
             break  # it does not help here: leave it out and say what remains

@@ -96,6 +96,22 @@ class ElementCapacity:
         return out
 
 
+@dataclass(frozen=True)
+class SeasonPeaks:
+    """Per element: the rating factor and the highest load (kVA) of each season, and the
+    load-rate limit λ — so C1 at another rating is ``min(rating·λ·factor − peak)``."""
+
+    row_of: dict[str, int]
+    factors: np.ndarray  # rows × seasons
+    peaks: np.ndarray  # rows × seasons, kVA
+    load_rate: np.ndarray  # rows
+
+    def c1_kva(self, element_id: str, rating_kva: float) -> float:
+        r = self.row_of[element_id]
+        limit = rating_kva * float(self.load_rate[r])
+        return float(np.min(limit * self.factors[r] - self.peaks[r]))
+
+
 @dataclass
 class RuleCapacity:
     """Rule-based capacity of every element and connection point of one model."""
@@ -107,6 +123,8 @@ class RuleCapacity:
     path_of: dict[str, tuple[str, ...]] = field(repr=False)
     #: each connection point's elements from the point up (itself and the substation left out)
     point_paths: dict[str, tuple[str, ...]] = field(default_factory=dict, repr=False)
+    #: each element's highest load per season and its rating factors (for recomputations)
+    seasons: SeasonPeaks | None = field(default=None, repr=False)
 
     def by_kind(self, kind: str) -> list[ElementCapacity]:
         return [e for e in self.elements.values() if e.kind == kind]
@@ -210,12 +228,15 @@ def rule_capacity(
     best_margin = np.full(n_rows, np.inf)
     best_t = np.zeros(n_rows, dtype=np.int64)
     peak = np.zeros(n_rows)
+    # the highest load of each season: C1 at any other limit L is min over seasons of
+    # L·factor − that peak (what a project's recomputation needs, without a sweep)
+    season_peak = np.full((n_rows, len(seasons)), -np.inf)
     chunk = 2048
     for start in range(0, profiles.p_prof.shape[1], chunk):
         stop = min(start + chunk, profiles.p_prof.shape[1])
         s_mva = np.hypot(wp @ profiles.p_prof[:, start:stop], wq @ profiles.q_prof[:, start:stop])
         lim = np.empty_like(s_mva)
-        for s in seasons:
+        for k, s in enumerate(seasons):
             cols = np.flatnonzero(profiles.season[start:stop] == s)
             if len(cols):
                 f = np.where(
@@ -224,6 +245,9 @@ def rule_capacity(
                     np.where(factor_kind == "cable", season_factor[s][1], 1.0),
                 )
                 lim[:, cols] = (limits * f)[:, None]
+                season_peak[:, k] = np.maximum(
+                    season_peak[:, k], s_mva[:, cols].max(axis=1) * 1000.0
+                )
         margin = lim - s_mva * 1000.0
         t_min = np.argmin(margin, axis=1)
         m_min = margin[np.arange(n_rows), t_min]
@@ -303,6 +327,20 @@ def rule_capacity(
         for eid in path_of[res.connection_point_id]:
             inflight[eid] += res.kva
     points = {cp: tuple(e for e in path_of[cp][1:] if e in base) for cp in base if cp in path_of}
+    factors = np.array(
+        [
+            [
+                season_factor[s][0]
+                if kind == "overhead"
+                else season_factor[s][1]
+                if kind == "cable"
+                else 1.0
+                for s in seasons
+            ]
+            for kind in factor_kind.tolist()
+        ],
+        dtype=float,
+    ).reshape(n_rows, len(seasons))
     base_rc = RuleCapacity(
         model_id=model.id,
         model_version=model.version,
@@ -310,6 +348,7 @@ def rule_capacity(
         elements=base,
         path_of=path_of,
         point_paths=points,
+        seasons=SeasonPeaks(row_of, factors, season_peak, lam),
     )
     return apply_inflight(base_rc, inflight)
 
@@ -454,7 +493,8 @@ def _limits(
         if "type" in line
         else np.zeros(len(line), bool)
     )
-    trunk = trunk_lines(model)
+    feeders = [e for e in rows if e.startswith("fd:")]
+    trunk = trunk_lines(model, feeders) if len(feeders) < len(model.feeders) else trunk_lines(model)
     for r, eid in enumerate(rows):
         kind = _kind(eid)
         if kind == "main_transformer":
@@ -571,3 +611,40 @@ def _describe(model: GridModel, eid: str) -> tuple[str, str | None, float, float
     cp = model.connection_points.get(f"cp:{dt.hv_bus}")
     lon, lat = (cp.lon_deg, cp.lat_deg) if cp else (math.nan, math.nan)
     return dt.name, fd_sub, lon, lat, cp.area_class if cp else None
+
+
+def path_after(
+    model: GridModel,
+    base: RuleCapacity,
+    reserved: Mapping[str, float],
+    connection_point_id: str,
+    rules: Rules,
+) -> dict[str, ElementCapacity]:
+    """The elements on a point's supply path with the ratings ``model`` gives them now (a
+    network with projects built: same topology and loads, other conductors or
+    transformers), their C1 recomputed exactly from each season's peak, C2 after
+    ``reserved`` — what :func:`rule_capacity` on ``model`` would answer for them, in the
+    path's length."""
+    assert base.seasons is not None
+    path = list(base.point_paths[connection_point_id])
+    net = model.net
+    _, ratings, _, _, _ = _limits(
+        model,
+        path,
+        rules.get("capacity"),
+        net.bus["vn_kv"].to_numpy(float),
+        pd.Index(net.bus.index),
+    )
+    out: dict[str, ElementCapacity] = {}
+    for eid, rating in zip(path, ratings.tolist(), strict=True):
+        e = base.elements[eid]
+        c1 = base.seasons.c1_kva(eid, float(rating))
+        out[eid] = replace(
+            e,
+            rating_kva=float(rating),
+            limit_kva=float(rating) * e.load_rate_limit,
+            c1_kva=c1,
+            inflight_kva=reserved.get(eid, 0.0),
+            c2_kva=c1 - reserved.get(eid, 0.0),
+        )
+    return out

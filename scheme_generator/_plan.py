@@ -12,10 +12,13 @@ or the plan says what remains.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from capacity import GapPlan, HostingCriteria, PointAfter, close_gap
+import numpy as np
+
+from capacity import GapPlan, HostingCriteria, PointAfter, PointCapacity, close_gap
 from grid_models import CatalogueError, geodesic_m, load_catalogue
 from scheme_generator._candidates import Candidate, CandidateSearch, Reason, SchemeContext
 from scheme_generator._policy import PolicyDecision
@@ -234,6 +237,8 @@ def _best_plan(
             rules=ctx.rules,
             criteria=criteria,
             start=PointAfter(point.openable_kva, point.rules_kva, point.ac_kva, point.limited_by),
+            base=ctx.state.base,
+            reserved=ctx.state.reserved,
         )
         projects = [
             p.to_dict() | {"capacity_after_kva": round(after, 1), "checked_by": "recomputation"}
@@ -341,19 +346,17 @@ def _new_feeder(
     costs = r["costs_cny"]
     route_factor = float(r["candidates"]["route_factor"])
     site_lon, site_lat = search.routes.lon, search.routes.lat
-    best: tuple[float, str] | None = None
-    for cp_id, kind in zip(ctx.ids, ctx.kinds, strict=True):
-        if kind != "substation_bay":
-            continue
-        p = ctx.points[cp_id]
-        if not p.bays_free or p.openable_kva < demand_kva:
-            continue
-        km = float(geodesic_m(site_lon, site_lat, p.lon_deg, p.lat_deg)) / 1000 * route_factor
-        if best is None or km < best[0]:
-            best = (km, cp_id)
-    if best is None:
+    found = _nearest_with_room(
+        ctx,
+        site_lon,
+        site_lat,
+        ("substation_bay",),
+        lambda p: bool(p.bays_free) and p.openable_kva >= demand_kva,
+    )
+    if found is None:
         return None
-    km, cp_id = best
+    km, cp_id = found
+    km *= route_factor
     p = ctx.points[cp_id]
     final = _new_point(
         ctx,
@@ -399,19 +402,16 @@ def _new_transformer(
     route_factor = float(r["candidates"]["route_factor"])
     lam = float(ctx.rules.get("capacity.distribution_transformer_load_rate"))
     site_lon, site_lat = search.routes.lon, search.routes.lat
-    best: tuple[float, str] | None = None
-    for cp_id, kind in zip(ctx.ids, ctx.kinds, strict=True):
-        if kind not in ("pole", "ring_main_unit"):
-            continue
-        p = ctx.points[cp_id]
-        if p.openable_kva < demand_kva or (p.bays_free is not None and p.bays_free <= 0):
-            continue
-        km = float(geodesic_m(site_lon, site_lat, p.lon_deg, p.lat_deg)) / 1000
-        if best is None or km < best[0]:
-            best = (km, cp_id)
-    if best is None:
+    found = _nearest_with_room(
+        ctx,
+        site_lon,
+        site_lat,
+        ("pole", "ring_main_unit"),
+        lambda p: p.openable_kva >= demand_kva and (p.bays_free is None or p.bays_free > 0),
+    )
+    if found is None:
         return None
-    km, cp_id = best
+    km, cp_id = found
     km *= route_factor
     p = ctx.points[cp_id]
     mv_kind = "cable" if search.area_class in ("city_centre", "urban") else "overhead"
@@ -453,3 +453,19 @@ def _new_transformer(
         "checked_by": "point_capacity_and_rating",
     }
     return final, project
+
+
+def _nearest_with_room(
+    ctx: SchemeContext,
+    lon: float,
+    lat: float,
+    kinds: tuple[str, ...],
+    fits: Callable[[PointCapacity], bool],
+) -> tuple[float, str] | None:
+    """The nearest point of ``kinds`` that ``fits`` (crow-fly km and its id)."""
+    dist = np.asarray(geodesic_m(lon, lat, ctx.lon, ctx.lat), float)
+    candidates = np.flatnonzero(np.isin(ctx.kinds, kinds))
+    for k in candidates[np.argsort(dist[candidates], kind="stable")].tolist():
+        if fits(ctx.points[ctx.ids[k]]):
+            return float(dist[k]) / 1000.0, ctx.ids[k]
+    return None
