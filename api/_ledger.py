@@ -23,7 +23,7 @@ from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from api._db import Database, LedgerRow, TotalRow
-from capacity import AcSnapshot, CapacityState, HostingCriteria, ac_capacity
+from capacity import AcSnapshot, CapacityState, HostingCriteria, island_hosting
 from grid_models import GridModel, Rules
 
 log = logging.getLogger("gridcap.ledger")
@@ -222,10 +222,15 @@ class LiveCapacity:
             return 0
         model = state.model
         buses = sorted({model.connection_points[cp].bus for cp in targets})
+        extra: dict[int, float] = defaultdict(float)
+        for r in reservations:
+            bus = model.connection_points[r.connection_point_id].bus
+            extra[bus] += r.kva * self.criteria.power_factor / 1000.0
+        # each point searched on its own island: a smaller power flow, the same answer
         found = {
             c.bus: c
-            for c in ac_capacity(
-                model, self.criteria, buses, rules=self.rules, reservations=list(reservations)
+            for c in island_hosting(
+                model, self.criteria, buses, rules=self.rules, extra_load_mw=extra
             )
         }
         fresh = AcSnapshot.of(model, found, self.criteria.power_factor)

@@ -23,6 +23,7 @@ from capacity._errors import (
 )
 from capacity._fast import fast_hosting
 from capacity._hosting import BusCapacity, base_case_voltages, bus_levels, reference_hosting
+from capacity._islands import island_hosting, island_net
 from capacity._loads import LoadProfiles, load_profiles
 from capacity._projects import (
     GapPlan,
@@ -78,6 +79,8 @@ __all__ = [
     "AcSnapshot",
     "CapacityState",
     "apply_inflight",
+    "island_hosting",
+    "island_net",
     "LEVELS",
     "Scenario",
     "ScenarioError",

@@ -22,6 +22,7 @@ from typing import Any, Literal
 
 from capacity._criteria import HostingCriteria
 from capacity._fast import fast_hosting
+from capacity._islands import island_net
 from capacity._rules_based import (
     Reservation,
     RuleCapacity,
@@ -182,7 +183,7 @@ def point_capacity_after(
     openable = rules_kva
     needed = ac_before_kva is None or openable > ac_before_kva
     if criteria is not None and needed:
-        net = _patched(_island(model, cp.bus), projects, _trafo_of(model, projects))
+        net = _patched(island_net(model, cp.bus), projects, _trafo_of(model, projects))
         extra: dict[int, float] = {}
         for r in reservations:
             bus = model.connection_points[r.connection_point_id].bus
@@ -193,22 +194,6 @@ def point_capacity_after(
         if ac < openable:
             openable, limited = ac, f"ac:{found.limiting}"
     return PointAfter(openable, rules_kva, ac, limited)
-
-
-def _island(model: GridModel, bus: int) -> Any:
-    """The part of the network energised together with ``bus`` in the normal state (a
-    substation's own network with its source: ties open), as a pandapower net, cached."""
-    import networkx as nx
-    import pandapower.toolbox as tb
-
-    islands: dict[int, Any] = model.__dict__.setdefault("_islands", {})
-    for net in islands.values():
-        if bus in net.bus.index:
-            return net
-    buses = nx.node_connected_component(model.graph, bus)
-    net = tb.select_subnet(model.net, buses, include_results=False)
-    islands[min(buses)] = net
-    return net
 
 
 def project_for(

@@ -223,8 +223,12 @@ def _best_plan(
     """Among the most promising points, the cheapest whose projects close the gap (else
     the one that comes closest); a new feeder or transformer where that is cheaper."""
     studied: list[SourcePlan] = []
+    best_total = math.inf
     for c in pool[:_STUDIED]:
         now = room[c.connection_point_id]
+        if c.cost_total_cny >= best_total and now <= 0:
+            continue  # its line alone costs more than a plan already found that closes
+
         if c.design is None:  # no line from here could carry the demand to the site
             studied.append(SourcePlan(c, c if now > 0 else None, now))
             continue
@@ -244,7 +248,10 @@ def _best_plan(
             p.to_dict() | {"capacity_after_kva": round(after, 1), "checked_by": "recomputation"}
             for p, after in zip(gap.projects, gap.capacity_after_kva, strict=True)
         ]
-        studied.append(SourcePlan(c, c if now > 0 else None, now, gap, projects))
+        plan = SourcePlan(c, c if now > 0 else None, now, gap, projects)
+        studied.append(plan)
+        if plan.closed:
+            best_total = min(best_total, c.cost_total_cny + plan.cost_cny)
     anchor = pool[0] if pool else None
     alt = (
         _new_feeder(ctx, search, anchor, demand_kva, sizer, decision)
