@@ -17,6 +17,7 @@ from collections.abc import Iterable, Mapping
 
 import numpy as np
 import pandapower as pp
+from numba import njit
 from pandapower.pypower.idx_brch import BR_STATUS, F_BUS, PF, PT, QF, QT, SHIFT, T_BUS, TAP
 from pandapower.pypower.idx_bus import BASE_KV, BUS_TYPE, NONE, REF, VA, VM
 from pandapower.pypower.makeYbus import branch_vectors
@@ -261,7 +262,7 @@ class _PathModel:
             worst = int(grp[np.argmax(base_load[grp])])
             base_load[x], load_arg[x] = base_load[worst], worst
         self.agg_f, self.agg_i = _aggregates(
-            order_all,
+            np.asarray(order_all, dtype=np.int64),
             parent,
             parent_branch,
             base_load,
@@ -354,8 +355,9 @@ class _PathModel:
         return "unknown"
 
 
+@njit(cache=True)
 def _aggregates(
-    order: list[int],
+    order: np.ndarray,
     parent: np.ndarray,
     parent_branch: np.ndarray,
     base_load: np.ndarray,
@@ -370,23 +372,24 @@ def _aggregates(
     Kinds (first axis): 0 branch loading (max), 1/2 lowest MV/LV voltage, 3/4 highest.
     """
     n_kinds = 5
-    take_max = (True, False, False, True, True)
+    take_max = np.array([True, False, False, True, True])
     agg_f = np.empty((n_kinds, 3, nb))
     agg_i = np.full((n_kinds, 4, nb), -1, np.int64)
     for k in range(n_kinds):
         worst = -np.inf if take_max[k] else np.inf
-        agg_f[k, 0:2, :] = worst
-        agg_f[k, 2, :] = worst
-    for lvl in (1, 2):
-        own = node_level == lvl
-        agg_f[lvl, 2, own] = vm_lo[own]
-        agg_f[lvl + 2, 2, own] = vm_hi[own]
-        agg_i[lvl, 3, own] = np.flatnonzero(own)
-        agg_i[lvl + 2, 3, own] = np.flatnonzero(own)
+        agg_f[k, :, :] = worst
+    for x in range(nb):
+        lvl = node_level[x]
+        if lvl == 1 or lvl == 2:
+            agg_f[lvl, 2, x] = vm_lo[x]
+            agg_f[lvl + 2, 2, x] = vm_hi[x]
+            agg_i[lvl, 3, x] = x
+            agg_i[lvl + 2, 3, x] = x
     subtree_f = agg_f[:, 2, :].copy()
     subtree_i = agg_i[:, 3, :].copy()
-    for x in reversed(order):
-        p = int(parent[x])
+    for j in range(len(order) - 1, -1, -1):
+        x = order[j]
+        p = parent[x]
         # the subtree of x: its own values, its best child, and its parent branch
         for k in range(n_kinds):
             mx = take_max[k]
@@ -398,7 +401,7 @@ def _aggregates(
                 subtree_f[k, x], subtree_i[k, x] = best_v, best_a
         if p < 0:
             continue
-        b = int(parent_branch[x])
+        b = parent_branch[x]
         if subtree_i[0, x] < 0 or base_load[b] > subtree_f[0, x]:
             subtree_f[0, x], subtree_i[0, x] = base_load[b], load_arg[b]
         for k in range(n_kinds):

@@ -80,8 +80,17 @@ def prepare_net(
             [p * criteria.q_per_p for p in p_mw],
             name="gridcap in-flight",
         )
+    # Started from a solution the net already carries (an island solved once, see
+    # capacity._islands), Newton's method needs a few iterations; the converged answer is
+    # the same as from a flat start, which is tried when the warm start does not converge.
+    warm = len(net.res_bus) == len(net.bus) and bool(net.res_bus["vm_pu"].notna().all())
     try:
-        pp.runpp(work)
+        try:
+            pp.runpp(work, init="results" if warm else "auto")
+        except pp.LoadflowNotConverged:
+            if not warm:
+                raise
+            pp.runpp(work, init="auto")
     except pp.LoadflowNotConverged as exc:
         raise BaseCaseError(
             "the base case does not converge in pandapower's AC power flow; no capacity can "

@@ -7,6 +7,7 @@ answer. Islands are extracted once per network and kept with the model.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -20,18 +21,35 @@ def island_net(model: GridModel, bus: int) -> Any:
     """The pandapower net of the island ``bus`` belongs to (cached with the model; indices
     of buses, lines and transformers kept)."""
     import networkx as nx
+    import pandapower as pp
     import pandapower.toolbox as tb
 
     islands: dict[int, Any] = model.__dict__.setdefault("_islands", {})
-    owner: dict[int, int] = model.__dict__.setdefault("_island_of", {})
-    key = owner.get(bus)
-    if key is not None:
+    key = island_of(model, bus)
+    if key in islands:
         return islands[key]
     buses = nx.node_connected_component(model.graph, bus)
-    key = min(buses)
-    islands[key] = tb.select_subnet(model.net, buses, include_results=False)
-    owner.update(dict.fromkeys(buses, key))
-    return islands[key]
+    island = tb.select_subnet(model.net, buses, include_results=False)
+    # solved once: searches on it start from this solution (if it fails, they start flat
+    # and report the base case themselves)
+    with contextlib.suppress(pp.LoadflowNotConverged):
+        pp.runpp(island)
+    islands[key] = island
+    return island
+
+
+def island_of(model: GridModel, bus: int) -> int:
+    """Which island ``bus`` belongs to (its smallest bus index; -1 for a bus the topology
+    does not hold); every island found at once and kept with the model."""
+    import networkx as nx
+
+    owner: dict[int, int] | None = model.__dict__.get("_island_of")
+    if owner is None:
+        owner = {}
+        for buses in nx.connected_components(model.graph):
+            owner.update(dict.fromkeys(buses, min(buses)))
+        model.__dict__["_island_of"] = owner
+    return owner.get(bus, -1)
 
 
 def island_hosting(

@@ -16,12 +16,15 @@ from __future__ import annotations
 
 import copy
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any, Literal
 
+import numpy as np
+
 from capacity._criteria import HostingCriteria
 from capacity._fast import fast_hosting
+from capacity._hosting import BusCapacity
 from capacity._islands import island_net
 from capacity._rules_based import (
     Reservation,
@@ -69,6 +72,26 @@ class Project:
         return out
 
 
+class AcMemo:
+    """AC searches with projects in place, kept while the reservations on the island they
+    were made on stay the same. ``version``: anything that changes whenever those do (the
+    service uses the island's count of ledger changes); an answer is reused only under the
+    version it was computed with — the very same loads — so it is the same answer."""
+
+    def __init__(self, version: Hashable = None, max_entries: int = 20_000) -> None:
+        self.version = version
+        self.max_entries = max_entries
+        self._found: dict[Hashable, BusCapacity] = {}
+
+    def get(self, key: Hashable) -> BusCapacity | None:
+        return self._found.get(key)
+
+    def put(self, key: Hashable, found: BusCapacity) -> None:
+        if len(self._found) >= self.max_entries:
+            self._found = {}
+        self._found[key] = found
+
+
 @dataclass(frozen=True, slots=True)
 class PointAfter:
     """A connection point's openable capacity recomputed with projects in place."""
@@ -96,7 +119,8 @@ def with_projects(model: GridModel, projects: Sequence[Project]) -> GridModel:
             else:
                 mts[eid] = replace(mts[eid], sn_mva=tt.sn_mva)
     patched = replace(model, net=net, distribution_transformers=dts, main_transformers=mts)
-    for cached in ("graph", "corridors", "_islands"):  # projects change ratings, not topology
+    # projects change ratings, not topology, lengths or loads
+    for cached in ("graph", "corridors", "_islands", "_island_of", "_trunks"):
         if cached in model.__dict__:
             patched.__dict__[cached] = model.__dict__[cached]
     return patched
@@ -119,28 +143,48 @@ def _patched(net: Any, projects: Sequence[Project], trafo_of: Mapping[str, int])
     the whole net and on any part of it."""
     cat = load_catalogue()
     out = copy.copy(net)
-    out["line"] = net.line.copy()
-    out["trafo"] = net.trafo.copy()
-    for p in projects:
-        for idx, name in p.line_types:
-            if idx not in out.line.index:
-                continue
-            lt = cat.line_type(name)
-            out.line.loc[idx, ["r_ohm_per_km", "x_ohm_per_km", "c_nf_per_km", "max_i_ka"]] = [
-                lt.r_ohm_per_km,
-                lt.x_ohm_per_km,
-                lt.c_nf_per_km,
-                lt.max_i_ka,
-            ]
-            out.line.loc[idx, "std_type"] = name
-        if p.transformer is not None and trafo_of.get(p.transformer[0]) in out.trafo.index:
-            tt = cat.transformer_type(p.transformer[1])
-            out.trafo.loc[trafo_of[p.transformer[0]], ["sn_mva", "vk_percent", "vkr_percent"]] = [
-                tt.sn_mva,
-                tt.vk_percent,
-                tt.vkr_percent,
-            ]
-            out.trafo.loc[trafo_of[p.transformer[0]], "std_type"] = p.transformer[1]
+    out["line"] = _with_values(
+        net.line,
+        [
+            (idx, cat.line_type(name), name)
+            for p in projects
+            for idx, name in p.line_types
+            if idx in net.line.index
+        ],
+        ("r_ohm_per_km", "x_ohm_per_km", "c_nf_per_km", "max_i_ka"),
+    )
+    out["trafo"] = _with_values(
+        net.trafo,
+        [
+            (trafo_of[p.transformer[0]], cat.transformer_type(p.transformer[1]), p.transformer[1])
+            for p in projects
+            if p.transformer is not None and trafo_of.get(p.transformer[0]) in net.trafo.index
+        ],
+        ("sn_mva", "vk_percent", "vkr_percent"),
+    )
+    return out
+
+
+def _with_values(
+    table: Any, changes: Sequence[tuple[int, Any, str]], columns: Sequence[str]
+) -> Any:
+    """A copy of ``table`` with, per change (row index, catalogue type, its name), the
+    type's values in ``columns`` and its name as ``std_type``: a column at a time."""
+    out = table.copy()
+    if not changes:
+        return out
+    rows = table.index.get_indexer([idx for idx, _, _ in changes])
+    for col in columns:
+        values = out[col].to_numpy(dtype=float, copy=True)
+        values[rows] = [float(getattr(t, col)) for _, t, _ in changes]
+        out[col] = values
+    names = (
+        out["std_type"].to_numpy(dtype=object, copy=True)
+        if "std_type" in out
+        else np.full(len(out), None, dtype=object)
+    )
+    names[rows] = [name for _, _, name in changes]
+    out["std_type"] = names
     return out
 
 
@@ -155,6 +199,7 @@ def point_capacity_after(
     ac_before_kva: float | None = None,
     base: RuleCapacity | None = None,
     reserved: Mapping[str, float] | None = None,
+    memo: AcMemo | None = None,
 ) -> PointAfter:
     """The point's openable capacity with ``projects`` built: the rule-based path minimum
     recomputed on the changed network, and, with ``criteria``, the AC capacity at its bus
@@ -167,7 +212,8 @@ def point_capacity_after(
     :func:`rule_capacity` over the point's substation. ``ac_before_kva``: the point's AC
     capacity without the projects — the catalogue's projects only lower impedances and
     raise ratings, so the AC capacity cannot fall, and where the rule-based figure is
-    already below it the AC search is skipped."""
+    already below it the AC search is skipped. ``memo``: AC searches already made with
+    the same reservations on the point's island (see :class:`AcMemo`)."""
     after = with_projects(model, projects)
     cp = model.connection_points[connection_point_id]
     if base is not None and base.seasons is not None:
@@ -183,13 +229,18 @@ def point_capacity_after(
     openable = rules_kva
     needed = ac_before_kva is None or openable > ac_before_kva
     if criteria is not None and needed:
-        net = _patched(island_net(model, cp.bus), projects, _trafo_of(model, projects))
-        extra: dict[int, float] = {}
-        for r in reservations:
-            bus = model.connection_points[r.connection_point_id].bus
-            if bus in net.bus.index:
-                extra[bus] = extra.get(bus, 0.0) + r.kva * criteria.power_factor / 1000.0
-        found = fast_hosting(net, criteria, [cp.bus], rules=rules, extra_load_mw=extra)[0]
+        key = (connection_point_id, tuple(projects), criteria)
+        found = memo.get(key) if memo is not None else None
+        if found is None:
+            net = _patched(island_net(model, cp.bus), projects, _trafo_of(model, projects))
+            extra: dict[int, float] = {}
+            for r in reservations:
+                bus = model.connection_points[r.connection_point_id].bus
+                if bus in net.bus.index:
+                    extra[bus] = extra.get(bus, 0.0) + r.kva * criteria.power_factor / 1000.0
+            found = fast_hosting(net, criteria, [cp.bus], rules=rules, extra_load_mw=extra)[0]
+            if memo is not None:
+                memo.put(key, found)
         ac = found.p_mw_max * 1000.0 / criteria.power_factor
         if ac < openable:
             openable, limited = ac, f"ac:{found.limiting}"
@@ -468,6 +519,7 @@ def close_gap(
     max_projects: int = 6,
     base: RuleCapacity | None = None,
     reserved: Mapping[str, float] | None = None,
+    memo: AcMemo | None = None,
 ) -> GapPlan:
     """Add the project for whatever binds the point until it offers ``need_kva`` or no
     project helps; every step is a recomputation (rule-based; AC too when ``criteria``).
@@ -476,7 +528,13 @@ def close_gap(
     :func:`point_capacity_after`)."""
     projects: list[Project] = []
     after_each: list[float] = []
-    again = {"rules": rules, "criteria": criteria, "base": base, "reserved": reserved}
+    again = {
+        "rules": rules,
+        "criteria": criteria,
+        "base": base,
+        "reserved": reserved,
+        "memo": memo,
+    }
     current = start or point_capacity_after(
         model,
         connection_point_id,
@@ -510,6 +568,7 @@ def close_gap(
             ac_before_kva=ac_before,
             base=base,
             reserved=reserved,
+            memo=memo,
         )
         if trial.openable_kva <= current.openable_kva + 1e-6:
             break  # it does not help here: leave it out and say what remains

@@ -488,11 +488,11 @@ def _limits(
         n_units[m.substation_id] += 1
     line_pos = pd.Index(line.index)
     imax = line["max_i_ka"].to_numpy(float)
-    cable = (
-        (line["type"].astype(str).str.startswith("cs")).to_numpy()
-        if "type" in line
-        else np.zeros(len(line), bool)
-    )
+    types = line["type"].to_numpy() if "type" in line else None
+
+    def cable(pos: int) -> bool:
+        return types is not None and str(types[pos]).startswith("cs")
+
     feeders = [e for e in rows if e.startswith("fd:")]
     trunk = trunk_lines(model, feeders) if len(feeders) < len(model.feeders) else trunk_lines(model)
     for r, eid in enumerate(rows):
@@ -518,14 +518,14 @@ def _limits(
             ratings[r] = _SQRT3 * u_kv * imax[weakest] * 1000.0
             lam[r] = float(modes[fd.wiring_mode])
             secure[r] = fd.wiring_mode != "radial"
-            factor_kind[r] = "cable" if cable[weakest] else "overhead"
+            factor_kind[r] = "cable" if cable(weakest) else "overhead"
         elif kind == "segment":
             seg = model.segments[eid]
             pos = line_pos.get_indexer(list(seg.lines))
             weakest = int(pos[np.argmin(imax[pos])])
             u_kv = float(vn[bus_pos.get_loc(seg.buses[0])])
             ratings[r] = _SQRT3 * u_kv * imax[weakest] * 1000.0
-            factor_kind[r] = "cable" if cable[weakest] else "overhead"
+            factor_kind[r] = "cable" if cable(weakest) else "overhead"
         elif kind == "distribution_transformer":
             ratings[r] = model.distribution_transformers[eid].sn_kva
             lam[r] = dt_rate
@@ -537,7 +537,17 @@ def trunk_lines(
     model: GridModel, feeder_ids: Iterable[str] | None = None
 ) -> dict[str, tuple[int, ...]]:
     """Each feeder's trunk (主干线): the lines from its head to its tie points, or to its
-    farthest bus when it has no tie (of ``feeder_ids`` only, when given)."""
+    farthest bus when it has no tie (of ``feeder_ids`` only, when given); found once per
+    feeder and kept with the model."""
+    known: dict[str, tuple[int, ...]] = model.__dict__.setdefault("_trunks", {})
+    wanted_ids = list(model.feeders) if feeder_ids is None else list(feeder_ids)
+    missing = [f for f in wanted_ids if f not in known]
+    if missing:
+        known.update(_trunks(model, missing))
+    return {f: known[f] for f in wanted_ids}
+
+
+def _trunks(model: GridModel, feeder_ids: Sequence[str]) -> dict[str, tuple[int, ...]]:
     net = model.net
     line = net.line
     tie_buses: dict[str, list[int]] = defaultdict(list)
@@ -550,10 +560,7 @@ def trunk_lines(
     length = line["length_km"].to_numpy(float)
     out: dict[str, tuple[int, ...]] = {}
     line_pos = pd.Index(line.index)
-    wanted = (
-        model.feeders.values() if feeder_ids is None else (model.feeders[f] for f in feeder_ids)
-    )
-    for fd in wanted:
+    for fd in (model.feeders[f] for f in feeder_ids):
         adj: dict[int, list[tuple[int, int, float]]] = defaultdict(list)
         pos = line_pos.get_indexer(list(fd.lines))
         for p in pos.tolist():

@@ -24,6 +24,8 @@ from dataclasses import dataclass, field, replace
 
 from capacity._criteria import HostingCriteria
 from capacity._hosting import BusCapacity
+from capacity._islands import island_of
+from capacity._projects import AcMemo
 from capacity._publish import PointCapacity, point_capacities
 from capacity._rules_based import Reservation, RuleCapacity, apply_inflight
 from grid_models import GridModel
@@ -71,6 +73,12 @@ class CapacityState:
     _carrier: dict[str, tuple[str, ...]] = field(default_factory=dict, repr=False)
     _reserved_at: dict[str, float] = field(default_factory=dict, repr=False)
     _materialised: tuple[int, RuleCapacity] | None = field(default=None, repr=False)
+    #: per island: how many changes of reservations it has seen, and the AC searches with
+    #: projects made since the last one (each copy of a state starts its own)
+    _island_changes: dict[int, int] = field(
+        default_factory=lambda: defaultdict(int), init=False, repr=False
+    )
+    _memos: dict[int, AcMemo] = field(default_factory=dict, init=False, repr=False)
 
     @classmethod
     def build(
@@ -95,6 +103,9 @@ class CapacityState:
         for eid in self.path(connection_point_id):
             self.reserved[eid] += kva
         self.reserved[connection_point_id] += kva
+        cp = self.model.connection_points.get(connection_point_id)
+        if cp is not None:
+            self._island_changes[island_of(self.model, cp.bus)] += 1
         self.version += 1
 
     def path(self, connection_point_id: str) -> tuple[str, ...]:
@@ -112,7 +123,21 @@ class CapacityState:
     def reset(self, totals: Mapping[str, float]) -> None:
         """Replace the totals (the ledger re-added)."""
         self.reserved = defaultdict(float, totals)
+        self._memos = {}
+        for island in list(self._island_changes):
+            self._island_changes[island] += 1
         self.version += 1
+
+    def ac_memo(self, connection_point_id: str) -> AcMemo:
+        """Where AC searches with projects for this point's island are kept while its
+        reservations stay as they are now."""
+        island = island_of(self.model, self.model.connection_points[connection_point_id].bus)
+        version = self._island_changes[island]
+        memo = self._memos.get(island)
+        if memo is None or memo.version != version:
+            memo = AcMemo(version)
+            self._memos[island] = memo
+        return memo
 
     # ------------------------------------------------------------------ one number
     def rules_kva(

@@ -233,6 +233,7 @@ def _best_plan(
             studied.append(SourcePlan(c, c if now > 0 else None, now))
             continue
         point = ctx.points[c.connection_point_id]
+        memo = ctx.state.ac_memo(c.connection_point_id)  # before the reservations it keeps
         gap = close_gap(
             ctx.model,
             c.connection_point_id,
@@ -243,6 +244,7 @@ def _best_plan(
             start=PointAfter(point.openable_kva, point.rules_kva, point.ac_kva, point.limited_by),
             base=ctx.state.base,
             reserved=ctx.state.reserved,
+            memo=memo,
         )
         projects = [
             p.to_dict() | {"capacity_after_kva": round(after, 1), "checked_by": "recomputation"}
