@@ -211,7 +211,7 @@ class LiveCapacity:
         Returns how many points were searched."""
         with self.lock:
             state = self.state
-            reserved = dict(state.reserved)
+            reserved = state.totals()
             reservations = state.reservations()
             if points is None:
                 targets = list(state.points)
@@ -282,7 +282,7 @@ class LiveCapacity:
         past the gap timeout); returns whether it had."""
         truth = self.replay()
         with self.lock:
-            mine = {k: v for k, v in self.state.reserved.items() if abs(v) > 1e-6}
+            mine = {k: v for k, v in self.state.totals().items() if abs(v) > 1e-6}
             drift = {
                 k
                 for k in set(truth) | set(mine)

@@ -377,31 +377,34 @@ def _reconductor(
     r = rules.get("scheme")
     cat = load_catalogue()
     line = model.net.line
+    lv_max = float(rules.get("network_defaults.voltage_levels.lv_max_kv"))
+    rows = line.index.get_indexer(list(lines))
+    from_kv = model.net.bus["vn_kv"].reindex(line["from_bus"].to_numpy()[rows]).to_numpy(float)
+    max_i = line["max_i_ka"].to_numpy(float)[rows]
+    lengths = line["length_km"].to_numpy(float)[rows]
+    types = line["type"].to_numpy()[rows] if "type" in line else np.full(len(rows), "ol")
     changes: list[tuple[int, str]] = []
     km = cost = 0.0
-    for idx in lines:
-        row = line.loc[idx]
-        u_kv = float(model.net.bus.at[int(row["from_bus"]), "vn_kv"])
-        level = (
-            "lv" if u_kv <= float(rules.get("network_defaults.voltage_levels.lv_max_kv")) else "mv"
-        )
-        kind = "cable" if str(row.get("type", "ol")).startswith("cs") else "overhead"
+    for idx, u_kv, i_ka, length, kind_code in zip(
+        lines, from_kv.tolist(), max_i.tolist(), lengths.tolist(), types.tolist(), strict=True
+    ):
+        level = "lv" if u_kv <= lv_max else "mv"
+        kind = "cable" if str(kind_code).startswith("cs") else "overhead"
         choices = sorted(
             (cat.line_type(n) for n in r["conductors"][level][kind]), key=lambda t: t.max_i_ka
         )
         fit: LineType | None
         if not math.isfinite(required_kva):  # a voltage limit: the largest, where not yet
             fit = choices[-1]
-            if float(row["max_i_ka"]) >= fit.max_i_ka - 1e-9:
+            if i_ka >= fit.max_i_ka - 1e-9:
                 continue
         else:
             need_a = required_kva / (_SQRT3 * u_kv)
-            if float(row["max_i_ka"]) * 1000.0 >= need_a:
+            if i_ka * 1000.0 >= need_a:
                 continue
             fit = next((t for t in choices if t.max_i_ka * 1000.0 >= need_a), None)
             if fit is None:
                 return None
-        length = float(row["length_km"])
         per_km = float(r["conductors"][level][kind][fit.name])
         per_km += float(r["costs_cny"]["conductor_removal_per_km"])
         if kind == "cable":  # a new cable in the existing duct

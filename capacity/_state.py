@@ -18,6 +18,7 @@ the figures current costs the path's length, never a sweep of the network:
 from __future__ import annotations
 
 import math
+import threading
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -53,6 +54,17 @@ class AcSnapshot:
         return cls(kva, limiting)
 
 
+@dataclass(frozen=True, slots=True)
+class _AcBase:
+    """A point's last AC search: its answer (kVA) and what bound it, where that limit sits
+    (its carrier) and what was reserved on the carrier when the search ran."""
+
+    kva: float
+    limiting: str
+    carrier: tuple[str, ...]
+    reserved_at: float
+
+
 @dataclass
 class CapacityState:
     """Capacity of one network with the reservations in force, kept by totals per element.
@@ -66,12 +78,8 @@ class CapacityState:
     power_factor: float
     reserved: dict[str, float] = field(default_factory=lambda: defaultdict(float))
     version: int = 0
-    #: per point: the last AC figure and what bound it, where that limit sits (its
-    #: carrier) and what was reserved on the carrier when the search ran
-    ac_kva_at: dict[str, float] = field(default_factory=dict, repr=False)
-    ac_limiting: dict[str, str] = field(default_factory=dict, repr=False)
-    _carrier: dict[str, tuple[str, ...]] = field(default_factory=dict, repr=False)
-    _reserved_at: dict[str, float] = field(default_factory=dict, repr=False)
+    #: per point: the last AC search's answer (one record, replaced whole)
+    _ac: dict[str, _AcBase] = field(default_factory=dict, repr=False)
     _materialised: tuple[int, RuleCapacity] | None = field(default=None, repr=False)
     #: per island: how many changes of reservations it has seen, and the AC searches with
     #: projects made since the last one (each copy of a state starts its own)
@@ -79,6 +87,12 @@ class CapacityState:
         default_factory=lambda: defaultdict(int), init=False, repr=False
     )
     _memos: dict[int, AcMemo] = field(default_factory=dict, init=False, repr=False)
+    _listed: tuple[int, tuple[Reservation, ...]] | None = field(
+        default=None, init=False, repr=False
+    )
+    #: held while totals change and while they are copied whole (requests read single
+    #: figures without it: each is a value from just before or just after a change)
+    _lock: threading.RLock = field(default_factory=threading.RLock, init=False, repr=False)
 
     @classmethod
     def build(
@@ -100,13 +114,19 @@ class CapacityState:
     # ------------------------------------------------------------------ the ledger's totals
     def add(self, connection_point_id: str, kva: float) -> None:
         """Reserve (or, negative, release) ``kva`` at a point: every element on its path."""
-        for eid in self.path(connection_point_id):
-            self.reserved[eid] += kva
-        self.reserved[connection_point_id] += kva
         cp = self.model.connection_points.get(connection_point_id)
-        if cp is not None:
-            self._island_changes[island_of(self.model, cp.bus)] += 1
-        self.version += 1
+        with self._lock:
+            for eid in self.path(connection_point_id):
+                self.reserved[eid] += kva
+            self.reserved[connection_point_id] += kva
+            if cp is not None:
+                self._island_changes[island_of(self.model, cp.bus)] += 1
+            self.version += 1
+
+    def totals(self) -> dict[str, float]:
+        """A copy of the totals in force (taken between changes)."""
+        with self._lock:
+            return dict(self.reserved)
 
     def path(self, connection_point_id: str) -> tuple[str, ...]:
         """The elements a point's load flows through (the point and substation left out)."""
@@ -114,19 +134,25 @@ class CapacityState:
 
     def reservations(self) -> tuple[Reservation, ...]:
         """The reservations in force as one per point (their totals)."""
-        return tuple(
-            Reservation(cp, kva)
-            for cp, kva in self.reserved.items()
-            if cp in self.points and abs(kva) > 1e-9
-        )
+        with self._lock:
+            done = self._listed
+            if done is None or done[0] != self.version:
+                listed = tuple(
+                    Reservation(cp, kva)
+                    for cp, kva in self.reserved.items()
+                    if cp in self.points and abs(kva) > 1e-9
+                )
+                done = self._listed = (self.version, listed)
+        return done[1]
 
     def reset(self, totals: Mapping[str, float]) -> None:
         """Replace the totals (the ledger re-added)."""
-        self.reserved = defaultdict(float, totals)
-        self._memos = {}
-        for island in list(self._island_changes):
-            self._island_changes[island] += 1
-        self.version += 1
+        with self._lock:
+            self.reserved = defaultdict(float, totals)
+            self._memos = {}
+            for island in list(self._island_changes):
+                self._island_changes[island] += 1
+            self.version += 1
 
     def ac_memo(self, connection_point_id: str) -> AcMemo:
         """Where AC searches with projects for this point's island are kept while its
@@ -156,11 +182,11 @@ class CapacityState:
     ) -> float:
         """The last AC search's figure less what has been reserved since where it binds."""
         totals = self.reserved if reserved is None else reserved
-        base = self.ac_kva_at.get(connection_point_id)
-        if base is None:
+        ac = self._ac.get(connection_point_id)
+        if ac is None:
             return math.inf
-        now = sum(totals.get(e, 0.0) for e in self._carrier.get(connection_point_id, ()))
-        return base - (now - self._reserved_at.get(connection_point_id, 0.0))
+        now = sum(totals.get(e, 0.0) for e in ac.carrier)
+        return ac.kva - (now - ac.reserved_at)
 
     def openable_kva(
         self, connection_point_id: str, reserved: Mapping[str, float] | None = None
@@ -177,15 +203,14 @@ class CapacityState:
         path = self.path(connection_point_id)
         elements = self.base.elements
         rules = self.rules_kva(connection_point_id)
+        found = self._ac.get(connection_point_id)
         # Taken off conservatively, what others reserved beside the limit can push the AC
         # figure below zero before the next AC search; the search cannot answer less than
         # zero (every selection was checked against it), so neither does the publication.
-        ac = max(
-            self.ac_kva(connection_point_id), min(0.0, self.ac_kva_at.get(connection_point_id, 0.0))
-        )
+        ac = max(self.ac_kva(connection_point_id), min(0.0, found.kva if found else 0.0))
         after = min(rules, ac)
         worst = min(path, key=lambda e: elements[e].c1_kva - self.reserved.get(e, 0.0))
-        limited = worst if rules <= ac else f"ac:{self.ac_limiting.get(connection_point_id, '')}"
+        limited = worst if rules <= ac else f"ac:{found.limiting if found else ''}"
         c1 = min(elements[e].c1_kva for e in path)
         light = "red" if c1 <= 0 else ("green" if rules > 0 else "yellow")
         if light == "green" and after <= 0:
@@ -220,9 +245,13 @@ class CapacityState:
     # ------------------------------------------------------------------ views
     def rule_capacity(self) -> RuleCapacity:
         """Every element's C1/C2/light with the totals in force (cached per version)."""
-        if self._materialised is None or self._materialised[0] != self.version:
-            self._materialised = (self.version, apply_inflight(self.base, self.reserved))
-        return self._materialised[1]
+        done = self._materialised
+        if done is None or done[0] != self.version:
+            with self._lock:
+                version, totals = self.version, dict(self.reserved)
+            done = (version, apply_inflight(self.base, totals))
+            self._materialised = done
+        return done[1]
 
     # ------------------------------------------------------------------ AC searches
     def with_ac(
@@ -233,23 +262,27 @@ class CapacityState:
     ) -> None:
         """Take newer AC searches for ``points`` (all ``ac`` holds when None), made with the
         totals ``reserved_then`` as loads, as those points' base."""
+        fresh: dict[str, _AcBase] = {}
         for cp in ac.kva if points is None else points:
             if cp not in ac.kva:
                 continue
-            self.ac_kva_at[cp] = ac.kva[cp]
-            self.ac_limiting[cp] = ac.limiting[cp]
-            carrier = self._carriers_of(cp)
-            self._carrier[cp] = carrier
-            self._reserved_at[cp] = sum(reserved_then.get(e, 0.0) for e in carrier)
-        self.version += 1
+            carrier = self._carriers_of(cp, ac.limiting[cp])
+            reserved_at = sum(reserved_then.get(e, 0.0) for e in carrier)
+            fresh[cp] = _AcBase(ac.kva[cp], ac.limiting[cp], carrier, reserved_at)
+        with self._lock:
+            self._ac.update(fresh)  # each point's record replaced whole
+            self.version += 1
 
     def carrier(self, connection_point_id: str) -> tuple[str, ...]:
-        return self._carrier.get(connection_point_id, ())
+        ac = self._ac.get(connection_point_id)
+        return ac.carrier if ac else ()
 
     def points_carried_by(self, element_ids: Iterable[str]) -> list[str]:
         """The points whose AC limit sits in any of ``element_ids``."""
         wanted = set(element_ids)
-        return [cp for cp, carrier in self._carrier.items() if wanted.intersection(carrier)]
+        with self._lock:
+            records = list(self._ac.items())
+        return [cp for cp, ac in records if wanted.intersection(ac.carrier)]
 
     def copy_without_reservations(self) -> CapacityState:
         """The same network and AC figures with nothing reserved yet."""
@@ -257,21 +290,18 @@ class CapacityState:
             self,
             reserved=defaultdict(float),
             version=0,
-            ac_kva_at=dict(self.ac_kva_at),
-            ac_limiting=dict(self.ac_limiting),
-            _carrier=dict(self._carrier),
-            _reserved_at=dict(self._reserved_at),
+            _ac=dict(self._ac),
             _materialised=None,
         )
 
-    def _carriers_of(self, connection_point_id: str) -> tuple[str, ...]:
+    def _carriers_of(self, connection_point_id: str, limiting: str) -> tuple[str, ...]:
         """The innermost element on the point's path that holds its AC limit: its
         distribution transformer (the transformer or a line of its LV network), else its
         feeder (a line of it), else its bus section (a voltage limit, a main transformer,
         the source, or a bay)."""
         model = self.model
         cp = model.connection_points[connection_point_id]
-        table, _, index = self.ac_limiting.get(connection_point_id, "").partition(":")
+        table, _, index = limiting.partition(":")
         idx = int(index) if index.lstrip("-").isdigit() else None
         dt_id = cp.distribution_transformer_id
         if dt_id is not None and idx is not None:

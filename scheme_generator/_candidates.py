@@ -132,7 +132,7 @@ class SchemeContext:
                     model, criteria, buses, rules=rules, reservations=list(reservations)
                 )
             }
-            state.with_ac(AcSnapshot.of(model, loaded, criteria.power_factor), state.reserved)
+            state.with_ac(AcSnapshot.of(model, loaded, criteria.power_factor), state.totals())
         return cls.on(state, rules)
 
     @classmethod

@@ -222,38 +222,87 @@ def _best_plan(
 ) -> SourcePlan | None:
     """Among the most promising points, the cheapest whose projects close the gap (else
     the one that comes closest); a new feeder or transformer where that is cheaper."""
-    studied: list[SourcePlan] = []
-    best_total = math.inf
-    for c in pool[:_STUDIED]:
+    studied: dict[str, SourcePlan] = {}
+    ahead: list[tuple[float, int, Candidate]] = []  # (lower bound of its total, order, c)
+    for order, c in enumerate(pool[:_STUDIED]):
         now = room[c.connection_point_id]
-        if c.cost_total_cny >= best_total and now <= 0:
-            continue  # its line alone costs more than a plan already found that closes
-
         if c.design is None:  # no line from here could carry the demand to the site
-            studied.append(SourcePlan(c, c if now > 0 else None, now))
+            studied[c.connection_point_id] = SourcePlan(c, c if now > 0 else None, now)
             continue
-        point = ctx.points[c.connection_point_id]
-        memo = ctx.state.ac_memo(c.connection_point_id)  # before the reservations it keeps
-        gap = close_gap(
+        # The rule-based recomputation alone first (in the path's length): what the projects
+        # must cost at least. The AC searches, the dear part, then run cheapest first and
+        # stop once a plan that closes costs less than what any other could.
+        rough = close_gap(
             ctx.model,
             c.connection_point_id,
             demand_kva,
-            ctx.reservations,
             rules=ctx.rules,
-            criteria=criteria,
-            start=PointAfter(point.openable_kva, point.rules_kva, point.ac_kva, point.limited_by),
             base=ctx.state.base,
             reserved=ctx.state.reserved,
-            memo=memo,
         )
-        projects = [
-            p.to_dict() | {"capacity_after_kva": round(after, 1), "checked_by": "recomputation"}
-            for p, after in zip(gap.projects, gap.capacity_after_kva, strict=True)
-        ]
-        plan = SourcePlan(c, c if now > 0 else None, now, gap, projects)
-        studied.append(plan)
+        bound = c.cost_total_cny + rough.cost_cny if rough.closed else math.inf
+        ahead.append((bound, order, c))
+    best_total = math.inf
+    for bound, _, c in sorted(ahead, key=lambda x: (x[0], x[1])):
+        if bound >= best_total and math.isfinite(best_total):
+            break  # neither this nor any after it can cost less than a plan that closes
+        plan = _checked_plan(ctx, c, demand_kva, room, criteria)
+        studied[c.connection_point_id] = plan
         if plan.closed:
             best_total = min(best_total, c.cost_total_cny + plan.cost_cny)
+    if not math.isfinite(best_total):  # nothing closes: every point's honest remainder
+        for _, _, c in ahead:
+            if c.connection_point_id not in studied:
+                studied[c.connection_point_id] = _checked_plan(ctx, c, demand_kva, room, criteria)
+    plans = [
+        studied[c.connection_point_id] for c in pool[:_STUDIED] if c.connection_point_id in studied
+    ]
+    return _choose_plan(ctx, search, pool, demand_kva, room, decision, sizer, taken, plans)
+
+
+def _checked_plan(
+    ctx: SchemeContext,
+    c: Candidate,
+    demand_kva: float,
+    room: dict[str, float],
+    criteria: HostingCriteria,
+) -> SourcePlan:
+    """The projects that close ``c``'s gap, each step recomputed (rules and AC)."""
+    now = room[c.connection_point_id]
+    point = ctx.points[c.connection_point_id]
+    memo = ctx.state.ac_memo(c.connection_point_id)  # before the reservations it keeps
+    gap = close_gap(
+        ctx.model,
+        c.connection_point_id,
+        demand_kva,
+        ctx.reservations,
+        rules=ctx.rules,
+        criteria=criteria,
+        start=PointAfter(point.openable_kva, point.rules_kva, point.ac_kva, point.limited_by),
+        base=ctx.state.base,
+        reserved=ctx.state.reserved,
+        memo=memo,
+    )
+    projects = [
+        p.to_dict() | {"capacity_after_kva": round(after, 1), "checked_by": "recomputation"}
+        for p, after in zip(gap.projects, gap.capacity_after_kva, strict=True)
+    ]
+    return SourcePlan(c, c if now > 0 else None, now, gap, projects)
+
+
+def _choose_plan(
+    ctx: SchemeContext,
+    search: CandidateSearch,
+    pool: list[Candidate],
+    demand_kva: float,
+    room: dict[str, float],
+    decision: PolicyDecision,
+    sizer: Sizer,
+    taken: list[Candidate],
+    studied: list[SourcePlan],
+) -> SourcePlan | None:
+    """The cheapest plan that closes, a new feeder or transformer where that is cheaper;
+    else the one that gives the most now."""
     anchor = pool[0] if pool else None
     alt = (
         _new_feeder(ctx, search, anchor, demand_kva, sizer, decision)
