@@ -67,10 +67,12 @@ def prepare_net(
     ``extra_load_mw`` connected at the criteria's power factor) with its base case solved;
     raises :class:`BaseCaseError` if the base case does not converge."""
     _check_ratings(net)
-    work = copy.deepcopy(net)
+    work = _working_copy(net)
     if not criteria.generation and len(work.sgen):
         work.sgen["in_service"] = False
     extra = [(bus, p_mw) for bus, p_mw in (extra_load_mw or {}).items() if p_mw > 0]
+    if extra:
+        extra = _fill_slots(work, extra, criteria.q_per_p)
     if extra:  # one call for all: creating loads one by one costs more than the search
         buses, p_mw = zip(*extra, strict=True)
         pp.create_loads(
@@ -78,7 +80,7 @@ def prepare_net(
             list(buses),
             list(p_mw),
             [p * criteria.q_per_p for p in p_mw],
-            name="gridcap in-flight",
+            name=INFLIGHT_LOAD,
         )
     # Started from a solution the net already carries (an island solved once, see
     # capacity._islands), Newton's method needs a few iterations; the converged answer is
@@ -97,6 +99,70 @@ def prepare_net(
             "be computed until the network data are fixed"
         ) from exc
     return work
+
+
+#: the name of the loads that stand for reservations in a search
+INFLIGHT_LOAD = "gridcap in-flight"
+# the element tables a power flow reads (copied, so the source net is never touched; the
+# rest is shared: pandapower writes its results and internal model to new objects)
+_INPUT_TABLES = (
+    "bus",
+    "load",
+    "sgen",
+    "gen",
+    "ext_grid",
+    "line",
+    "trafo",
+    "trafo3w",
+    "switch",
+    "shunt",
+    "impedance",
+    "ward",
+    "xward",
+    "storage",
+    "dcline",
+)
+
+
+def _working_copy(net: pp.pandapowerNet) -> pp.pandapowerNet:
+    """A copy of ``net`` to solve: its element tables copied, the rest shared."""
+    work = copy.copy(net)
+    for table in _INPUT_TABLES:
+        if table in net:
+            work[table] = net[table].copy()
+    return work
+
+
+def inflight_slots(net: pp.pandapowerNet, buses: Iterable[int]) -> None:
+    """Add a zero load named :data:`INFLIGHT_LOAD` at each of ``buses`` (in place): a search
+    then sets reservations there instead of creating loads each time."""
+    buses = sorted(set(buses) & set(net.bus.index))
+    if buses:
+        pp.create_loads(net, buses, 0.0, 0.0, name=INFLIGHT_LOAD)
+
+
+def _fill_slots(
+    work: pp.pandapowerNet, extra: list[tuple[int, float]], q_per_p: float
+) -> list[tuple[int, float]]:
+    """Put ``extra`` loads into the net's in-flight slots; returns those without one."""
+    load = work.load
+    slots = np.flatnonzero(load["name"].to_numpy() == INFLIGHT_LOAD)
+    if not len(slots):
+        return extra
+    at = dict(zip(load["bus"].to_numpy()[slots].tolist(), slots.tolist(), strict=True))
+    p = load["p_mw"].to_numpy(float, copy=True)
+    q = load["q_mvar"].to_numpy(float, copy=True)
+    rest: list[tuple[int, float]] = []
+    for bus, p_mw in extra:
+        i = at.get(bus)
+        if i is None:
+            rest.append((bus, p_mw))
+        else:
+            p[i] += p_mw
+            q[i] += p_mw * q_per_p
+    load["p_mw"] = p
+    load["q_mvar"] = q
+    return rest
 
 
 @dataclass(frozen=True)

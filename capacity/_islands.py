@@ -13,7 +13,7 @@ from typing import Any
 
 from capacity._criteria import HostingCriteria
 from capacity._fast import fast_hosting
-from capacity._hosting import BusCapacity
+from capacity._hosting import BusCapacity, inflight_slots
 from grid_models import GridModel, Rules
 
 
@@ -30,6 +30,8 @@ def island_net(model: GridModel, bus: int) -> Any:
         return islands[key]
     buses = nx.node_connected_component(model.graph, bus)
     island = tb.select_subnet(model.net, buses, include_results=False)
+    # a slot for reservations at every connection point's bus (zero until a search)
+    inflight_slots(island, (cp.bus for cp in model.connection_points.values()))
     # solved once: searches on it start from this solution (if it fails, they start flat
     # and report the base case themselves)
     with contextlib.suppress(pp.LoadflowNotConverged):
