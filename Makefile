@@ -44,8 +44,11 @@ bench: $(STAMP)
 	$(BIN)/python bench/bench_grid_models.py
 	$(BIN)/python -W ignore bench/bench_capacity.py
 	$(BIN)/python -W ignore bench/bench_schemes.py
-	$(BIN)/python -W ignore bench/bench_service.py --database sqlite
-	$(BIN)/python -W ignore bench/bench_service.py --database postgresql
+	$(BIN)/python -W ignore bench/bench_service.py single
+	$(BIN)/python -W ignore bench/bench_service.py open
+	$(BIN)/python -W ignore bench/bench_service.py open --database postgresql --workers 2
+	$(BIN)/python -W ignore bench/bench_service.py closed --clients 50
+	$(BIN)/python -W ignore bench/bench_service.py province
 	$(BIN)/python -W ignore bench/bench_fuzz.py
 	$(BIN)/python -W ignore bench/bench_faults.py
 	$(BIN)/python -W ignore bench/bench_scaleout.py

@@ -13,7 +13,9 @@ reference engine, so every answer is an AC power-flow answer.
 from __future__ import annotations
 
 import math
+import os
 from collections.abc import Iterable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import pandapower as pp
@@ -33,11 +35,13 @@ from capacity._hosting import (
     bus_levels,
     prepare_net,
     reference_hosting,
+    solved_voltages,
 )
 from capacity._ladder import KIND_BRANCH, KIND_BUS, KIND_NONE, hosting_kernel
 from grid_models import Rules
 
 _LEVEL_CODE = {"hv": 0, "mv": 1, "lv": 2}
+_PER_THREAD = 2000  # candidates below which splitting the search across threads is not worth it
 
 
 def fast_hosting(
@@ -47,9 +51,13 @@ def fast_hosting(
     *,
     rules: Rules | None = None,
     extra_load_mw: Mapping[int, float] | None = None,
+    base_voltages: dict[int, float] | None = None,
 ) -> list[BusCapacity]:
-    """AC hosting capacity of ``buses`` (default: every MV bus) with the ladder engine."""
+    """AC hosting capacity of ``buses`` (default: every MV bus) with the ladder engine;
+    ``base_voltages``, when given, receives the solved base case's bus voltages (pu)."""
     work = prepare_net(net, criteria, extra_load_mw)
+    if base_voltages is not None:
+        base_voltages.update(solved_voltages(work))
     levels = bus_levels(work, rules)
     targets = _targets(work, levels, buses)
     level_of = dict(zip(work.bus.index.tolist(), levels.tolist(), strict=True))
@@ -330,19 +338,32 @@ class _PathModel:
         out_kind = np.zeros(len(cands), np.int64)
         out_id = np.zeros(len(cands), np.int64)
         base = float(self.net._ppc["baseMVA"])
-        # self.arrays is in the kernel's parameter order (see hosting_kernel)
-        hosting_kernel(
-            cands,
-            *self.arrays,
-            self.agg_f,
-            self.agg_i,
-            criteria.q_per_p,
-            criteria.search_cap_mw / base,
-            criteria.resolution_mw / base,
-            out_p,
-            out_kind,
-            out_id,
-        )
+
+        def part(lo: int, hi: int) -> None:
+            # self.arrays is in the kernel's parameter order (see hosting_kernel)
+            hosting_kernel(
+                cands[lo:hi],
+                *self.arrays,
+                self.agg_f,
+                self.agg_i,
+                criteria.q_per_p,
+                criteria.search_cap_mw / base,
+                criteria.resolution_mw / base,
+                out_p[lo:hi],
+                out_kind[lo:hi],
+                out_id[lo:hi],
+            )
+
+        # Each candidate is its own search and the kernel runs without the GIL: a long
+        # list is split across the machine's cores (at start-up, every point of a network)
+        n = len(cands)
+        threads = min(os.cpu_count() or 1, n // _PER_THREAD)
+        if threads <= 1:
+            part(0, n)
+        else:
+            cuts = np.linspace(0, n, threads + 1).astype(int).tolist()
+            with ThreadPoolExecutor(threads) as pool:
+                list(pool.map(part, cuts[:-1], cuts[1:]))
         return out_p * base, out_kind, out_id
 
     def name(self, kind: int, ident: int) -> str:

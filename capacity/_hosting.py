@@ -337,9 +337,14 @@ def reference_hosting(
 
 def base_case_voltages(net: pp.pandapowerNet, criteria: HostingCriteria) -> dict[int, float]:
     """Bus voltages (pu) of the base case, as the capacity search sees it."""
-    work = prepare_net(net, criteria)
-    vm = work.res_bus["vm_pu"]
-    return {int(b): float(v) for b, v in vm.items() if np.isfinite(v)}
+    return solved_voltages(prepare_net(net, criteria))
+
+
+def solved_voltages(work: pp.pandapowerNet) -> dict[int, float]:
+    """The bus voltages (pu) of a solved net, where it has them."""
+    vm = work.res_bus["vm_pu"].to_numpy(float)
+    ok = np.isfinite(vm)
+    return dict(zip(work.res_bus.index[ok].tolist(), vm[ok].tolist(), strict=True))
 
 
 def _check_ratings(net: pp.pandapowerNet) -> None:

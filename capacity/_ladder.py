@@ -288,7 +288,7 @@ def _evaluate(p, k, ik, q_per_p, v0, path, grid):
     )
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def hosting_kernel(
     cands,
     parent,
@@ -405,16 +405,37 @@ def hosting_kernel(
             out_p[ci], out_kind[ci], out_id[ci] = cap, KIND_NONE, -1
             continue
         lo, hi = 0.0, cap
+        w_lo, w_hi = w0, wc
         hk, hid = kc, ic
         for i in range(n):
             v_init[i] = v_base[nodes[i]]
+        # The boundary kept bracketed (lo within every limit, hi beyond one) and found by
+        # false position on the worst margin, which is continuous in the added load; the
+        # Illinois rule halves a stale end's margin so both ends close in, and a plain
+        # bisection step is taken where the margin cannot guide (a solve that failed).
+        stale = 0
+        steps = 0
         while hi - lo > resolution:
-            mid = 0.5 * (lo + hi)
+            steps += 1
+            if w_hi >= 1e8 and steps <= 40:  # no solution up there: come down fast
+                mid = lo + 0.125 * (hi - lo)
+            elif w_hi - w_lo <= 0.0 or steps > 40:
+                mid = 0.5 * (lo + hi)
+            else:
+                mid = lo + (hi - lo) * (-w_lo) / (w_hi - w_lo)
+                edge = 0.25 * resolution
+                mid = min(max(mid, lo + edge), hi - edge)
             wm, km, im = _evaluate(mid, k, ik, q_per_p, v0, path, grid)
             if wm <= 1e-9:
-                lo = mid
+                lo, w_lo = mid, wm
                 for i in range(n):
                     v_init[i] = v[i]
+                if stale == -1:
+                    w_hi *= 0.5
+                stale = -1
             else:
-                hi, hk, hid = mid, km, im
+                hi, w_hi, hk, hid = mid, wm, km, im
+                if stale == 1:
+                    w_lo *= 0.5
+                stale = 1
         out_p[ci], out_kind[ci], out_id[ci] = lo, hk, hid

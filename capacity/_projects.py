@@ -577,6 +577,10 @@ def close_gap(
             break  # it does not help here: leave it out and say what remains
         projects.append(project)
         current = trial
+        if trial.ac_kva is not None:
+            # projects only add capacity: the AC figure with more of them is at least this,
+            # so the next step needs no AC search unless its rule-based figure exceeds it
+            ac_before = max(ac_before or 0.0, trial.ac_kva)
         after_each.append(current.openable_kva)
     return GapPlan(
         connection_point_id, need_kva, tuple(projects), tuple(after_each), before, current

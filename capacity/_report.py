@@ -8,7 +8,7 @@ from typing import Any, Literal
 from capacity._criteria import HostingCriteria
 from capacity._errors import CriteriaError
 from capacity._fast import fast_hosting
-from capacity._hosting import BusCapacity, reference_hosting
+from capacity._hosting import BusCapacity, base_case_voltages, reference_hosting
 from capacity._publish import PointCapacity, point_capacities, summarise
 from capacity._rules_based import Reservation, RuleCapacity, rule_capacity
 from capacity._timeseries import ac_capacity_over_time
@@ -44,14 +44,27 @@ def ac_capacity(
     engine: Literal["fast", "bisection"] = "fast",
     reservations: Sequence[Reservation] = (),
     rules: Rules | None = None,
+    base_voltages: dict[int, float] | None = None,
 ) -> list[BusCapacity]:
-    """AC hosting capacity per bus; reservations are connected as loads first."""
+    """AC hosting capacity per bus; reservations are connected as loads first
+    (``base_voltages``: see :func:`fast_hosting`)."""
     extra: dict[int, float] = {}
     for r in reservations:
         cp = model.connection_points[r.connection_point_id]
         extra[cp.bus] = extra.get(cp.bus, 0.0) + r.kva * criteria.power_factor / 1000.0
-    run = fast_hosting if engine == "fast" else reference_hosting
-    return run(model.net, criteria, buses, rules=rules, extra_load_mw=extra)
+    if engine == "fast":
+        return fast_hosting(
+            model.net,
+            criteria,
+            buses,
+            rules=rules,
+            extra_load_mw=extra,
+            base_voltages=base_voltages,
+        )
+    found = reference_hosting(model.net, criteria, buses, rules=rules, extra_load_mw=extra)
+    if base_voltages is not None:
+        base_voltages.update(base_case_voltages(model.net, criteria))
+    return found
 
 
 def connection_point_capacity(

@@ -249,7 +249,10 @@ class CapacityState:
         if done is None or done[0] != self.version:
             with self._lock:
                 version, totals = self.version, dict(self.reserved)
-            done = (version, apply_inflight(self.base, totals))
+            if any(abs(v) > 1e-12 for v in totals.values()):
+                done = (version, apply_inflight(self.base, totals))
+            else:  # nothing reserved: the base is that already
+                done = (version, self.base)
             self._materialised = done
         return done[1]
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -119,9 +120,16 @@ class SchemeContext:
         with them as loads is the AC base (as a refresh would give)."""
         rules = rules or load_rules()
         criteria = HostingCriteria.from_rules(rules)
-        base = rule_capacity(model, rules=rules)
         buses = sorted({cp.bus for cp in model.connection_points.values()})
-        ac = {c.bus: c for c in ac_capacity(model, criteria, buses, rules=rules)}
+        vm: dict[int, float] = {}
+        # the rule-based sweep (Python) runs beside the AC search, whose compiled kernel
+        # releases the interpreter: a province's startup pays the longer of the two
+        with ThreadPoolExecutor(1) as pool:
+            rules_job = pool.submit(rule_capacity, model, rules=rules)
+            ac = {
+                c.bus: c for c in ac_capacity(model, criteria, buses, rules=rules, base_voltages=vm)
+            }
+            base = rules_job.result()
         state = CapacityState.build(model, base, ac, criteria)
         for r in reservations:
             state.add(r.connection_point_id, r.kva)
@@ -133,18 +141,21 @@ class SchemeContext:
                 )
             }
             state.with_ac(AcSnapshot.of(model, loaded, criteria.power_factor), state.totals())
-        return cls.on(state, rules)
+        return cls.on(state, rules, vm)
 
     @classmethod
-    def on(cls, state: CapacityState, rules: Rules) -> SchemeContext:
-        """A context over a capacity state someone else keeps current (the service)."""
+    def on(
+        cls, state: CapacityState, rules: Rules, vm: dict[int, float] | None = None
+    ) -> SchemeContext:
+        """A context over a capacity state someone else keeps current (the service);
+        ``vm``: the base case's bus voltages, when already solved."""
         model = state.model
         criteria = HostingCriteria.from_rules(rules)
         ids = list(state.points)
         lon = np.array([state.points[i].lon_deg for i in ids], dtype=float)
         lat = np.array([state.points[i].lat_deg for i in ids], dtype=float)
         kinds = np.array([state.points[i].kind for i in ids], dtype=object)
-        vm = base_case_voltages(model.net, criteria)
+        vm = vm or base_case_voltages(model.net, criteria)
         access = PointAccess.of(model, lon, lat)
         return cls(model, rules, state, lon, lat, ids, kinds, vm, access)
 
