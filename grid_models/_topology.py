@@ -263,15 +263,15 @@ def network_version(net: pp.pandapowerNet) -> str:
 def _hash_corridors(digest: Any, table: object) -> None:
     """Corridors decide routes, so they are part of the version: kind, id and vertices
     (rounded as the graph joins them, so a bundle round trip keeps the version)."""
-    from grid_models._corridors import line_coordinates
+    from grid_models._corridors import _parse_lines
 
     if not isinstance(table, pd.DataFrame) or table.empty:
         return
     digest.update(b"gridcap_corridors")
-    for cid, kind, geom in zip(
-        table["id"].astype(str), table["kind"].astype(str), table["geometry"], strict=True
+    lines = _parse_lines(table["geometry"].tolist())
+    for cid, kind, coords in zip(
+        table["id"].astype(str), table["kind"].astype(str), lines, strict=True
     ):
-        coords = line_coordinates(geom)
         digest.update(f"{cid}|{kind}|".encode())
         if coords is not None:
             digest.update(np.round(coords, 7).tobytes())
