@@ -14,13 +14,16 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import anyio.to_thread
-from fastapi import FastAPI, Header, Query, Request
+from fastapi import Depends, FastAPI, Header, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
+from fastapi_offline import FastAPIOffline
 from sqlalchemy.exc import OperationalError
 
 from api._db import Database
+from api._http import BodyGuard, ResponseGuard
+from api._limits import RateLimited, RateLimits
 from api._schemas import (
     ApplicationCreatedOut,
     ApplicationIn,
@@ -34,9 +37,12 @@ from api._service import (
     Conflict,
     Forbidden,
     NotFound,
+    PlannerForbidden,
+    PlannerUnauthorized,
     Service,
     Starting,
     Unauthorized,
+    UnknownOption,
     what_if,
 )
 from capacity import CapacityError, ScenarioError, capacity_rows, rows_to_geojson
@@ -55,6 +61,9 @@ log = logging.getLogger("gridcap.api")
 
 _ERRORS: dict[int | str, dict[str, Any]] = {
     401: {"model": ErrorOut, "description": "missing credentials"},
+    413: {"model": ErrorOut, "description": "a body above the size limit"},
+    415: {"model": ErrorOut, "description": "a body that is not declared as JSON"},
+    429: {"model": ErrorOut, "description": "too many requests from this client (Retry-After)"},
     403: {"model": ErrorOut, "description": "credentials that do not reach this application"},
     404: {"model": ErrorOut, "description": "unknown application"},
     409: {"model": ErrorOut, "description": "state or capacity conflict"},
@@ -76,6 +85,7 @@ def create_app(
     db.migrate()
     keys = tuple(k.strip() for k in os.environ.get(PLANNER_KEYS_ENV, "").split(",") if k.strip())
     service = Service(model, db, rules, keys)
+    limits = RateLimits.from_settings(rules.get("service.rate_limits"))
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
@@ -90,13 +100,59 @@ def create_app(
         yield
         service.stop()
 
-    web = FastAPI(
+    # the documentation pages' scripts and styles come from the package, not a CDN
+    web = FastAPIOffline(
         title="gridcap",
         version="0.1.0",
         description="Openable capacity and automatic supply schemes (业扩报装).",
         lifespan=lifespan,
     )
     web.state.service = service
+    web.add_middleware(BodyGuard)
+    web.add_middleware(ResponseGuard)
+
+    def limited(kind: str) -> Any:
+        """A dependency counting the request against the client's rate of ``kind``; it
+        runs before the body is validated."""
+
+        def check(request: Request) -> None:
+            if limits is not None:
+                limits.hit(kind, request.client.host if request.client else "unknown")
+
+        return Depends(check)
+
+    def planner_key(x_api_key: Annotated[str | None, Header()] = None) -> str:
+        """A planner's key, checked before the body is validated."""
+        if not service.is_planner(x_api_key):
+            raise PlannerForbidden() if x_api_key else PlannerUnauthorized()
+        return str(x_api_key)
+
+    @web.exception_handler(RateLimited)
+    async def _rate_limited(_: Request, exc: RateLimited) -> JSONResponse:
+        return JSONResponse(
+            {"detail": f"{exc}; try again in {exc.retry_after} s"},
+            status_code=429,
+            headers={"Retry-After": str(exc.retry_after)},
+        )
+
+    @web.exception_handler(PlannerUnauthorized)
+    async def _planner_unauthorised(_: Request, __: PlannerUnauthorized) -> JSONResponse:
+        return JSONResponse(
+            {"detail": "this is a planner's request: send a planner's key as 'X-API-Key: KEY'"},
+            status_code=401,
+        )
+
+    @web.exception_handler(PlannerForbidden)
+    async def _planner_forbidden(_: Request, __: PlannerForbidden) -> JSONResponse:
+        return JSONResponse(
+            {"detail": "the X-API-Key sent is not a planner's key"}, status_code=403
+        )
+
+    @web.exception_handler(UnknownOption)
+    async def _unknown_option(_: Request, exc: UnknownOption) -> JSONResponse:
+        return JSONResponse(
+            {"detail": f"the scheme has no option {exc.option_id!r}"}, status_code=404
+        )
 
     @web.exception_handler(Starting)
     async def _starting(_: Request, __: Starting) -> JSONResponse:
@@ -111,7 +167,10 @@ def create_app(
         detail = []
         for err in exc.errors():
             loc = [str(p) for p in err.get("loc", ()) if p != "body"]
-            detail.append({"field": ".".join(loc), "msg": err.get("msg", "invalid")})
+            if err.get("type") == "json_invalid":
+                detail.append({"field": "body", "msg": "the body is not valid JSON"})
+                continue
+            detail.append({"field": ".".join(loc) or "body", "msg": _message(err)})
         return JSONResponse({"detail": detail}, status_code=422)
 
     @web.exception_handler(InvalidApplicationError)
@@ -297,7 +356,7 @@ def create_app(
     @web.post(
         "/api/v1/schemes/preview", summary="A scheme; nothing stored or reserved", responses=_ERRORS
     )
-    def preview(body: ApplicationIn) -> dict[str, Any]:
+    def preview(body: ApplicationIn, _: None = limited("preview")) -> dict[str, Any]:
         return service.preview(body.to_domain_dict())
 
     @web.post(
@@ -307,7 +366,7 @@ def create_app(
         summary="Store an application; returns its schemes and an access token",
         responses=_ERRORS,
     )
-    def apply(body: ApplicationIn) -> ApplicationCreatedOut:
+    def apply(body: ApplicationIn, _: None = limited("apply")) -> ApplicationCreatedOut:
         app_id, token, scheme = service.apply(body.to_domain_dict())
         return ApplicationCreatedOut(
             application_id=app_id, access_token=token, status="scheme_offered", scheme=scheme
@@ -333,7 +392,10 @@ def create_app(
         responses=_ERRORS,
     )
     def select_option(
-        app_id: str, body: SelectIn, authorization: Annotated[str | None, Header()] = None
+        app_id: str,
+        body: SelectIn,
+        authorization: Annotated[str | None, Header()] = None,
+        _: None = limited("select"),
     ) -> dict[str, Any]:
         return service.select_option(app_id, bearer(authorization), body.option_id)
 
@@ -347,6 +409,7 @@ def create_app(
         app_id: str,
         authorization: Annotated[str | None, Header()] = None,
         x_api_key: Annotated[str | None, Header()] = None,
+        _: None = limited("cancel"),
     ) -> dict[str, Any]:
         return service.cancel(app_id, bearer(authorization), x_api_key)
 
@@ -383,12 +446,9 @@ def create_app(
         "/api/v1/what-if",
         summary="Planner: run a scenario, return the capacity diff",
         responses=_ERRORS,
+        dependencies=[Depends(planner_key)],
     )
-    def run_what_if(
-        body: WhatIfIn, x_api_key: Annotated[str | None, Header()] = None
-    ) -> dict[str, Any]:
-        if not service.is_planner(x_api_key):
-            raise Forbidden() if x_api_key else Unauthorized()
+    def run_what_if(body: WhatIfIn, _: None = limited("what_if")) -> dict[str, Any]:
         return what_if(model, rules, body, service.context().reservations)
 
     @web.get(
@@ -404,6 +464,9 @@ def create_app(
         x_api_key: Annotated[str | None, Header()] = None,
     ) -> HTMLResponse:
         data = service.get(app_id, bearer(authorization), x_api_key)
+        ids = [o["option_id"] for o in data["scheme"].get("options", [])]
+        if option_id is not None and option_id not in ids:
+            raise UnknownOption(option_id)
         return HTMLResponse(render_reply_sheet(data["scheme"], option_id))
 
     if STATIC.is_dir():
@@ -429,6 +492,22 @@ def _criteria() -> Any:
     from capacity import HostingCriteria
 
     return HostingCriteria.from_rules()
+
+
+def _message(err: Any) -> str:
+    """Pydantic's message, with the reason a person needs where it is terse."""
+    kind = str(err.get("type", ""))
+    if kind == "finite_number":
+        return "must be a finite number"
+    if kind in ("float_type", "int_type", "float_parsing", "int_parsing"):
+        return "must be a JSON number (not text, true/false or null)"
+    if kind == "bool_type":
+        return "must be true or false"
+    if kind == "missing":
+        return "is required"
+    if kind == "extra_forbidden":
+        return "is not a field of this request"
+    return str(err.get("msg", "invalid"))
 
 
 def _finite(value: Any) -> Any:

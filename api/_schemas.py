@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, field_validator
 
 from scheme_generator import (
     Business,
@@ -20,8 +20,9 @@ from scheme_generator import (
 
 
 class Location(BaseModel):
-    lon: float = Field(ge=-180, le=180, examples=[114.35])
-    lat: float = Field(ge=-90, le=90, examples=[36.10])
+    model_config = ConfigDict(extra="forbid")
+    lon: float = Field(strict=True, allow_inf_nan=False, ge=-180, le=180, examples=[114.35])
+    lat: float = Field(strict=True, allow_inf_nan=False, ge=-90, le=90, examples=[36.10])
 
 
 class ApplicationIn(BaseModel):
@@ -55,28 +56,39 @@ class ApplicationIn(BaseModel):
     industry: Industry = "commercial"
     ownership: Ownership = "private"
     location: Location
-    capacity_kva: float = Field(gt=0, le=1_000_000)
+    capacity_kva: float = Field(strict=True, allow_inf_nan=False, gt=0, le=1_000_000)
     phases: Literal[1, 3] = 3
     important_user_level: ImportantLevel | None = None
-    in_provincial_park: bool | None = None
-    electrification_share: float = Field(0.0, ge=0, le=1)
-    proactive: bool = False
-    batch: bool = False
-    requests_hv: bool = False
-    external_works: bool = True
-    asset_handover: bool = False
+    in_provincial_park: StrictBool | None = None
+    electrification_share: float = Field(0.0, strict=True, allow_inf_nan=False, ge=0, le=1)
+    proactive: StrictBool = False
+    batch: StrictBool = False
+    requests_hv: StrictBool = False
+    external_works: StrictBool = True
+    asset_handover: StrictBool = False
     land_right_date: dt.date | None = None
-    in_urban_planning_area: bool | None = None
-    address_matches_licence: bool = False
+    in_urban_planning_area: StrictBool | None = None
+    address_matches_licence: StrictBool = False
     objective: Objective = "cheapest"
     application_date: dt.date
-    via_agent: bool = False
-    subject_proof_only: bool = False
+    via_agent: StrictBool = False
+    subject_proof_only: StrictBool = False
     customer_works_date: dt.date | None = None
-    households: int | None = Field(None, gt=0, le=1_000_000)
+    households: int | None = Field(None, strict=True, gt=0, le=1_000_000)
     estate_metering: EstateMetering | None = None
-    household_floor_area_m2: float | None = Field(None, gt=0, le=10_000)
-    security_load_kva: float | None = Field(None, gt=0, le=1_000_000)
+    household_floor_area_m2: float | None = Field(
+        None, strict=True, allow_inf_nan=False, gt=0, le=10_000
+    )
+    security_load_kva: float | None = Field(
+        None, strict=True, allow_inf_nan=False, gt=0, le=1_000_000
+    )
+
+    @field_validator("phases", mode="before")
+    @classmethod
+    def _phases_a_number(cls, value: Any) -> Any:
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise ValueError("must be the number 1 or 3")
+        return value
 
     def to_domain_dict(self) -> dict[str, Any]:
         data = self.model_dump()
@@ -129,13 +141,13 @@ class LoadGrowth(BaseModel):
     model_config = ConfigDict(extra="forbid")
     scope: Literal["all", "substation", "feeder", "area_class"] = "all"
     id: str | None = Field(None, examples=["sub:S0001", "fd:68", "city_centre"])
-    percent: float = Field(ge=-100, le=500, examples=[8.0])
+    percent: float = Field(strict=True, allow_inf_nan=False, ge=-100, le=500, examples=[8.0])
 
 
 class SwitchChange(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    switch: int = Field(ge=0)
-    closed: bool
+    switch: int = Field(strict=True, ge=0)
+    closed: StrictBool
 
 
 class WhatIfIn(BaseModel):

@@ -49,6 +49,22 @@ class Forbidden(ServiceError):
     """Valid credentials that do not give access to this application."""
 
 
+class PlannerUnauthorized(Unauthorized):
+    """A planner's route without an ``X-API-Key``."""
+
+
+class PlannerForbidden(Forbidden):
+    """A planner's route with an ``X-API-Key`` that is not one of the planners' keys."""
+
+
+class UnknownOption(ServiceError):
+    """The scheme has no option with that id."""
+
+    def __init__(self, option_id: str) -> None:
+        super().__init__(option_id)
+        self.option_id = option_id
+
+
 @dataclass
 class Conflict(ServiceError):
     """The request clashes with the application's state or with the capacity left."""
@@ -58,6 +74,11 @@ class Conflict(ServiceError):
 
     def __str__(self) -> str:
         return self.message
+
+
+def _today() -> dt.date:
+    """The service's clock (one place, so tests can set it)."""
+    return dt.date.today()
 
 
 def _hash(token: str) -> str:
@@ -74,7 +95,7 @@ class Service:
         self.db = db
         self.rules = rules
         self.planner_keys = planner_keys
-        self.today = dt.date.today  # replaceable: tests freeze the clock
+        self.today = lambda: _today()  # replaceable: tests freeze the clock
         self.calendar = calendar_from_rules(rules.get("scheme.workday_overrides"))
         self.criteria = HostingCriteria.from_rules(rules)
         self._ctx: SchemeContext | None = None
@@ -149,11 +170,15 @@ class Service:
             raise Forbidden()
 
     # ---------------------------------------------------------------- use cases
+    def _parse(self, raw: dict[str, Any]) -> Any:
+        """A new request: its dates must fall in the rules file's window around today."""
+        return parse_application(raw, today=self.today(), rules=self.rules)
+
     def preview(self, raw: dict[str, Any]) -> dict[str, Any]:
-        return generate_scheme(self.context(), parse_application(raw))
+        return generate_scheme(self.context(), self._parse(raw))
 
     def apply(self, raw: dict[str, Any]) -> tuple[str, str, dict[str, Any]]:
-        app = parse_application(raw)
+        app = self._parse(raw)
         scheme = generate_scheme(self.context(), app)
         app_id = secrets.token_hex(8)
         token = secrets.token_urlsafe(24)
@@ -182,12 +207,25 @@ class Service:
             )
         return app_id, token, scheme
 
+    def _find(
+        self, s: Session, app_id: str, token: str | None, api_key: str | None, lock: bool = False
+    ) -> Any:
+        """The application, after the credentials: without any, 401 whether or not the id
+        exists; a customer's token on an unknown id gets 403 like another's application
+        (only a planner learns that an id does not exist)."""
+        if token is None and not api_key:
+            raise Unauthorized()
+        row = s.get(ApplicationRow, app_id, with_for_update=lock)
+        if row is None:
+            if self.is_planner(api_key):
+                raise NotFound()
+            raise Forbidden()
+        self._authorise(row, token, api_key, planner_allowed=True)
+        return row
+
     def get(self, app_id: str, token: str | None, api_key: str | None) -> dict[str, Any]:
         with self.db.reads() as s:
-            row = s.get(ApplicationRow, app_id)
-            if row is None:
-                raise NotFound()
-            self._authorise(row, token, api_key, planner_allowed=True)
+            row = self._find(s, app_id, token, api_key)
             res = (
                 s.execute(select(ReservationRow).where(ReservationRow.application_id == app_id))
                 .scalars()
@@ -233,10 +271,12 @@ class Service:
         offered and the capacity publication shows, after every reservation in force."""
         ctx = self.context()
         assert self.ledger is not None and self.live is not None
+        if token is None:
+            raise Unauthorized()
         with self.db.sessions.begin() as s:
             row = s.get(ApplicationRow, app_id, with_for_update=True)
             if row is None:
-                raise NotFound()
+                raise Forbidden()
             self._authorise(row, token, None, planner_allowed=False)
             if _status(row, self.today()) != "scheme_offered":
                 raise Conflict(
@@ -245,7 +285,7 @@ class Service:
                 )
             option = next((o for o in row.scheme["options"] if o["option_id"] == option_id), None)
             if option is None:
-                raise Conflict(f"option_id {option_id!r} is not an option of this scheme")
+                raise UnknownOption(option_id)
             held = [(cp, kva) for cp, kva in points_of(option) if cp in ctx.state.points]
             totals = self.db.lock_totals(s, self.ledger.path_ids(cp for cp, _ in held))
             short = ctx.state.shortfall(held, totals)
@@ -317,12 +357,12 @@ class Service:
     def energise(self, app_id: str, api_key: str | None) -> dict[str, Any]:
         """A planner marks a selected application connected (装表接电 done); its
         reservation stays in force until the network data carry the new load."""
-        if not self.is_planner(api_key):
-            raise Forbidden() if api_key else Unauthorized()
+        self._planner(api_key)
         with self.db.sessions.begin() as s:
             row = s.get(ApplicationRow, app_id)
             if row is None:
                 raise NotFound()
+            chosen = row.selected_option
             if row.status != "option_selected":
                 raise Conflict(
                     f"the application is {_status(row, self.today())}; "
@@ -331,19 +371,12 @@ class Service:
             self._event(s, row, "energised", "planner")
             # the reservation stays until a network version carries the load
             row.energised_network_version = self.model.version
-        return {
-            "application_id": app_id,
-            "status": "energised",
-            "selected_option": row.selected_option,
-        }
+        return {"application_id": app_id, "status": "energised", "selected_option": chosen}
 
     def cancel(self, app_id: str, token: str | None, api_key: str | None) -> dict[str, Any]:
         self.context()
         with self.db.sessions.begin() as s:
-            row = s.get(ApplicationRow, app_id, with_for_update=True)
-            if row is None:
-                raise NotFound()
-            self._authorise(row, token, api_key, planner_allowed=True)
+            row = self._find(s, app_id, token, api_key, lock=True)
             if row.status in ("energised", "cancelled", "expired"):
                 raise Conflict(f"the application is already {row.status}")
             self._release(s, row, "cancel")
@@ -536,7 +569,7 @@ class Service:
 
     def _planner(self, api_key: str | None) -> None:
         if not self.is_planner(api_key):
-            raise Forbidden() if api_key else Unauthorized()
+            raise PlannerForbidden() if api_key else PlannerUnauthorized()
 
 
 def _due_dates(

@@ -576,6 +576,17 @@ def serve(
     import uvicorn
 
     from api._app import create_app
+    from api._http import GuardedH11Protocol
+    from grid_models import load_rules
+
+    http = load_rules().get("service.http")
+    # a request's head and body have deadlines (api/_http.py); idle connections close
+    guards: dict[str, Any] = {
+        "http": GuardedH11Protocol,
+        "timeout_keep_alive": int(http["keep_alive_seconds"]),
+        "h11_max_incomplete_event_size": 16 * 1024,
+        "proxy_headers": True,
+    }
 
     if database:
         os.environ["GRIDCAP_DATABASE_URL"] = database
@@ -593,6 +604,7 @@ def serve(
             port=port,
             workers=workers,
             log_level="warning",
+            **guards,
         )
     else:
         # /health says "starting" while the capacity is computed; then the service answers
@@ -601,6 +613,7 @@ def serve(
             host=host,
             port=port,
             log_level="info",
+            **guards,
         )
 
 

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import copy
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -33,7 +33,14 @@ import yaml
 
 from capacity._errors import CapacityError
 from capacity._rules_based import Reservation, RuleCapacity, rule_capacity
-from grid_models import GridModel, Rules, load_catalogue, model_from_net, register_std_types
+from grid_models import (
+    AREA_CLASSES,
+    GridModel,
+    Rules,
+    load_catalogue,
+    model_from_net,
+    register_std_types,
+)
 
 SCOPES = ("all", "area_class", "substation", "feeder")
 
@@ -94,6 +101,25 @@ class WhatIfResult:
         }
 
 
+def _scope_problems(where: str, growth: Mapping[str, Any], model: GridModel) -> list[str]:
+    """A growth's ``id`` must name something of its scope in this network (a growth on an
+    unknown feeder would silently grow nothing)."""
+    scope, sid = growth.get("scope", "all"), growth.get("id")
+    kinds: dict[str, Collection[str]] = {
+        "substation": model.substations.keys(),
+        "feeder": model.feeders.keys(),
+        "area_class": AREA_CLASSES,
+    }
+    known = kinds.get(str(scope))
+    if known is None:
+        return [f"{where}.id: scope 'all' takes no id"] if sid not in (None, "") else []
+    if sid in (None, ""):
+        return [f"{where}.id: required for scope {scope!r}"]
+    if sid not in known:
+        return [f"{where}.id: no {scope} {sid!r} in network {model.id}"]
+    return []
+
+
 def load_scenario(source: str | Path | Mapping[str, Any], model: GridModel) -> Scenario:
     """Read and validate a scenario; every problem is listed in one :class:`ScenarioError`."""
     if isinstance(source, str | Path):
@@ -129,6 +155,7 @@ def load_scenario(source: str | Path | Mapping[str, Any], model: GridModel) -> S
             problems.append(f"load_growth[{i}].scope: must be one of {', '.join(SCOPES)}")
         if not _number(g.get("percent")) or not -100 <= float(g["percent"]) <= 500:
             problems.append(f"load_growth[{i}].percent: a number between -100 and 500")
+        problems += _scope_problems(f"load_growth[{i}]", g, model)
     for i, a in enumerate(lists["added_loads"]):
         if a.get("connection_point_id") not in model.connection_points:
             problems.append(f"added_loads[{i}].connection_point_id: not in the network")

@@ -51,7 +51,8 @@ def bus_coordinates(bus: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
     n = len(bus)
     if "geo" in bus.columns:
         cells = bus["geo"].tolist()
-        pairs = _fast_points(cells) or [point_lon_lat(v) for v in cells]
+        fast = _fast_points(cells)
+        pairs: list[Any] = list(fast) if fast else [point_lon_lat(v) for v in cells]
         arr = np.asarray(pairs, dtype=float).reshape(n, 2)
         return arr[:, 0], arr[:, 1]
     if {"x", "y"} <= set(bus.columns):

@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from typing import Any, Literal, get_args
 
+from grid_models import Rules, load_rules
 from scheme_generator._errors import FieldProblem, InvalidApplicationError
 
 CustomerType = Literal["resident", "non_resident"]
@@ -145,11 +146,16 @@ _BOOLS = (
 _OPTIONAL_BOOLS = ("in_provincial_park", "in_urban_planning_area")
 
 
-def parse_application(raw: Mapping[str, Any]) -> Application:
+def parse_application(
+    raw: Mapping[str, Any], *, today: dt.date | None = None, rules: Rules | None = None
+) -> Application:
     """Validate a plain mapping (JSON) into an :class:`Application`.
 
     Every problem is collected; :class:`InvalidApplicationError` lists each field and why.
-    """
+    Dates must fall in the rules file's window (``input.dates``): around ``today`` for a
+    new request (the service and the command line pass it), else the absolute window that
+    keeps every working-day count bounded (an application stored long ago re-read)."""
+    rules = rules or load_rules()
     problems: list[FieldProblem] = []
 
     def bad(field: str, reason: str) -> None:
@@ -175,8 +181,9 @@ def parse_application(raw: Mapping[str, Any]) -> Application:
     if cust_name is not None and (not isinstance(cust_name, str) or not cust_name.strip()):
         bad("customer_name", "must be a non-empty text")
     cap: Any = data.get("capacity_kva")
-    if cap is not None and (not _number(cap) or not 0 < float(cap) <= 1_000_000):
-        bad("capacity_kva", "must be a number above 0 and at most 1 000 000 kVA")
+    cap_min = float(rules.get("input.capacity_kva_min"))
+    if cap is not None and (not _number(cap) or not cap_min <= float(cap) <= 1_000_000):
+        bad("capacity_kva", f"must be a number from {cap_min:g} to 1 000 000 kVA")
     share: Any = data.get("electrification_share")
     if not _number(share) or not 0 <= float(share) <= 1:
         bad("electrification_share", "must be a fraction between 0 and 1")
@@ -218,9 +225,17 @@ def parse_application(raw: Mapping[str, Any]) -> Application:
     security: Any = data.get("security_load_kva")
     if security is not None and (not _number(security) or not 0 < float(security) <= 1_000_000):
         bad("security_load_kva", "must be a number above 0 and at most 1 000 000 kVA")
-    app_date = _date(data.get("application_date"), "application_date", bad, required=True)
-    land = _date(data.get("land_right_date"), "land_right_date", bad, required=False)
-    works = _date(data.get("customer_works_date"), "customer_works_date", bad, required=False)
+    window = rules.get("input.dates") if today is not None else {}
+    absolute = rules.get("input.dates_absolute")
+    dates: dict[str, dt.date | None] = {}
+    for name in ("application_date", "land_right_date", "customer_works_date"):
+        spec = {**absolute, **window.get(name, {})} if today is not None else absolute
+        dates[name] = _date(data.get(name), name, bad, spec, today or dt.date.today())
+    app_date, land, works = (
+        dates["application_date"],
+        dates["land_right_date"],
+        dates["customer_works_date"],
+    )
     if (
         data.get("phases") == 1
         and _number(cap)
@@ -273,15 +288,44 @@ def _number(value: Any) -> bool:
     )
 
 
-def _date(value: Any, field: str, bad: Any, *, required: bool) -> dt.date | None:
+def _date(
+    value: Any, field: str, bad: Any, window: Mapping[str, Any], today: dt.date
+) -> dt.date | None:
+    """The date, if it is one and inside ``window`` (see :func:`date_window`)."""
     if value is None:
         return None
+    day: dt.date | None = None
     if isinstance(value, dt.date):
-        return value
-    if isinstance(value, str):
+        day = value
+    elif isinstance(value, str):
         try:
-            return dt.date.fromisoformat(value)
+            day = dt.date.fromisoformat(value)
         except ValueError:
-            pass
-    bad(field, "must be a date written YYYY-MM-DD")
-    return None
+            day = None
+    if day is None:
+        bad(field, "must be a date written YYYY-MM-DD")
+        return None
+    low, high = date_window(window, today)
+    if not low <= day <= high:
+        bad(field, f"must be between {low.isoformat()} and {high.isoformat()}")
+        return None
+    return day
+
+
+def date_window(spec: Mapping[str, Any], today: dt.date) -> tuple[dt.date, dt.date]:
+    """The earliest and latest date a field may hold: a fixed ``min``/``max`` date or
+    ``min_days``/``max_days`` from ``today`` (the tighter one where both are given);
+    without either, what the calendar holds."""
+
+    def bound(fixed: str, days: str, default: dt.date, tighter: Any) -> dt.date:
+        found = []
+        if spec.get(fixed) is not None:
+            found.append(dt.date.fromisoformat(str(spec[fixed])))
+        if spec.get(days) is not None:
+            found.append(today + dt.timedelta(days=int(spec[days])))
+        return tighter(found) if found else default
+
+    return (
+        bound("min", "min_days", dt.date.min, max),
+        bound("max", "max_days", dt.date.max, min),
+    )

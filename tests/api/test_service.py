@@ -172,9 +172,10 @@ def test_bad_input_names_every_field(client):
     assert {"capacity_kva", "industry", "location.lat"} <= fields
     far = client.post("/api/v1/schemes/preview", json=application(115.2, 36.8))
     assert far.status_code == 422 and far.json()["detail"][0]["field"] == "location"
+    # a customer's token cannot tell an unknown id from another customer's application
     assert (
         client.get("/api/v1/applications/nope", headers={"Authorization": "Bearer x"}).status_code
-        == 404
+        == 403
     )
 
 

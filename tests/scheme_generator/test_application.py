@@ -43,7 +43,7 @@ def test_every_problem_is_listed_with_its_field():
         "proactive",
         "colour",
     }
-    assert "above 0" in fields["capacity_kva"] and "mining" in fields["industry"]
+    assert "from 0.1" in fields["capacity_kva"] and "mining" in fields["industry"]
 
 
 def test_missing_required_fields():
