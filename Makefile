@@ -50,6 +50,7 @@ bench: $(STAMP)
 	$(BIN)/python -W ignore bench/bench_service.py closed --clients 50
 	$(BIN)/python -W ignore bench/bench_service.py province
 	$(BIN)/python -W ignore bench/bench_fuzz.py
+	$(BIN)/python -W ignore bench/bench_hostile.py
 	$(BIN)/python -W ignore bench/bench_faults.py
 	$(BIN)/python -W ignore bench/bench_scaleout.py
 

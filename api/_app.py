@@ -108,6 +108,7 @@ def create_app(
         lifespan=lifespan,
     )
     web.state.service = service
+    web.state.limits = limits  # replaceable (tests set their own rates)
     web.add_middleware(BodyGuard)
     web.add_middleware(ResponseGuard)
 
@@ -116,8 +117,9 @@ def create_app(
         runs before the body is validated."""
 
         def check(request: Request) -> None:
-            if limits is not None:
-                limits.hit(kind, request.client.host if request.client else "unknown")
+            current: RateLimits | None = web.state.limits
+            if current is not None:
+                current.hit(kind, request.client.host if request.client else "unknown")
 
         return Depends(check)
 

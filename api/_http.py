@@ -249,18 +249,16 @@ def _not_finite(value: Any, path: str) -> list[str]:
     return []
 
 
-#: The page and the API: scripts and styles from the service itself only (the page keeps
-#: its styles in a file; SVG attributes set from script are not inline styles).
+#: The page and the API: scripts from the service itself only. Inline styles are allowed:
+#: the reply sheet carries its print styles inline, and the page opens it as a blob, which
+#: inherits the page's policy.
 CSP = (
-    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-    "connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; "
-    "form-action 'self'"
+    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+    "img-src 'self' data: blob:; connect-src 'self'; object-src 'none'; base-uri 'none'; "
+    "frame-ancestors 'none'; form-action 'self'"
 )
-#: Swagger UI starts from a small inline script and sets inline styles; the reply sheet
-#: carries its own print styles.
-CSP_INLINE = CSP.replace("script-src 'self'", "script-src 'self' 'unsafe-inline'").replace(
-    "style-src 'self'", "style-src 'self' 'unsafe-inline'"
-)
+#: Swagger UI starts from a small inline script.
+CSP_INLINE = CSP.replace("script-src 'self'", "script-src 'self' 'unsafe-inline'")
 _INLINE_PATHS = ("/docs", "/redoc")
 _PRIVATE_PREFIXES = ("/api/v1/applications", "/api/v1/planner", "/api/v1/what-if")
 
@@ -283,7 +281,7 @@ class ResponseGuard:
         private = (
             path.startswith(_PRIVATE_PREFIXES) or b"authorization" in names or b"x-api-key" in names
         )
-        inline = path.startswith(_INLINE_PATHS) or path.endswith("/reply-sheet")
+        inline = path.startswith(_INLINE_PATHS)
 
         async def guarded(message: Message) -> None:
             if message["type"] == "http.response.start":

@@ -14,6 +14,7 @@
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import json
 import os
 import signal
@@ -67,7 +68,7 @@ def start(url: str, port: int, log: Path) -> subprocess.Popen[bytes]:
         [str(BIN / "gridcap"), "serve", "--database", url, "--port", str(port)],
         stdout=subprocess.DEVNULL,
         stderr=open(log, "a"),  # noqa: SIM115
-        env={**os.environ, "PYTHONWARNINGS": "ignore"},
+        env={**os.environ, "PYTHONWARNINGS": "ignore", "GRIDCAP_RATE_LIMITS": "off"},
     )
     for _ in range(480):  # until the capacity is computed and the ledger applied
         try:
@@ -91,7 +92,7 @@ def app_body(i: int) -> dict:
         "ownership": "chain_branch",
         "location": {"lon": 114.33 + 0.0004 * (i % 20), "lat": 36.06 + 0.0003 * (i // 20)},
         "capacity_kva": 250,
-        "application_date": "2026-11-30",
+        "application_date": dt.date.today().isoformat(),
     }
 
 

@@ -10,6 +10,7 @@ Starts `gridcap serve` on 127.0.0.1 with a throwaway SQLite database, runs schem
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import socket
 import subprocess
@@ -40,15 +41,22 @@ def main() -> None:
         ],
         stdout=subprocess.DEVNULL,
         stderr=open(tmp / "server.log", "w"),  # noqa: SIM115
-        env={**os.environ, "PYTHONWARNINGS": "ignore", "GRIDCAP_PLANNER_API_KEY": "k"},
+        env={
+            **os.environ,
+            "PYTHONWARNINGS": "ignore",
+            "GRIDCAP_PLANNER_API_KEY": "k",
+            "GRIDCAP_RATE_LIMITS": "off",
+        },
     )
     try:
-        for _ in range(240):
+        for _ in range(480):  # until the capacity is computed (/health says ok)
             try:
-                urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=2)
-                break
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=2) as r:
+                    if json.loads(r.read()).get("status") == "ok":
+                        break
             except OSError:
-                time.sleep(0.5)
+                pass
+            time.sleep(0.5)
         done = subprocess.run(
             [
                 str(bin_dir / "schemathesis"),

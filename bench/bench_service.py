@@ -22,6 +22,7 @@ only. The machine is shared: compare figures of one run, not across runs.
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import http.client
 import json
 import math
@@ -97,7 +98,8 @@ class Server:
         self.port = free_port()
         self.t0 = time.perf_counter()
         code = "import sys; from api.cli import main; sys.argv[0] = 'gridcap'; main()"
-        env = {**os.environ, "PYTHONWARNINGS": "ignore"}
+        # every simulated client sends from this one address: no per-client rate limits
+        env = {**os.environ, "PYTHONWARNINGS": "ignore", "GRIDCAP_RATE_LIMITS": "off"}
         cwd = None
         if tree is not None:
             env["PYTHONPATH"] = str(tree)
@@ -191,7 +193,7 @@ def body(rng: random.Random, points: list[dict]) -> dict:
             "lat": p["lat_deg"] + rng.uniform(-0.002, 0.002),
         },
         "capacity_kva": rng.choice([200, 315, 400, 630]),
-        "application_date": "2026-11-30",
+        "application_date": dt.date.today().isoformat(),
     }
 
 
