@@ -42,7 +42,9 @@ def well_behaved(port: int, points: list, seconds: float, seed: int, out: list[f
         p = rnd.choice(points)
         if rnd.random() < 0.5:
             status, _, took = request(
-                port, "GET", f"/api/v1/capacity/nearby?lon={p['lon']}&lat={p['lat']}&radius_m=800"
+                port,
+                "GET",
+                f"/api/v1/capacity/nearby?lon={p['lon_deg']}&lat={p['lat_deg']}&radius_m=800",
             )
         else:
             status, _, took = request(port, "POST", "/api/v1/schemes/preview", body(rnd, points))
@@ -90,6 +92,7 @@ def attacker(kind: str, port: int, stop: float, out: list[tuple[str, float]]) ->
             )
             took = open_for(port, head, b" " * 65536, 0.0, 40)
         out.append((kind, took))
+        time.sleep(0.2)  # and again
 
 
 def load(port: int, points: list, clients: int, seconds: float, attackers: int) -> tuple:
