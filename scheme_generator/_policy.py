@@ -15,6 +15,7 @@ from typing import Any, Literal
 from grid_models import Rules, load_rules
 from scheme_generator._application import Application
 from scheme_generator._errors import FieldProblem, InvalidApplicationError
+from scheme_generator._terms import tariff_category
 
 CustomerClass = Literal[
     "lv_resident", "lv_non_resident", "lv_small_micro", "hv_ordinary", "hv_important"
@@ -75,6 +76,8 @@ class PolicyDecision:
     validity_months: int
     rules_version: str
     notes: tuple[str, ...]
+    #: application fields whose answer could change this decision (asked, not assumed)
+    questions: tuple[str, ...] = ()
 
     def time_limit_workdays(self, supporting_project: bool, rules: Rules | None = None) -> int:
         """The whole-process limit for this customer (supporting-project time excluded
@@ -151,7 +154,14 @@ def decide(
     else:
         cls = "lv_non_resident"
 
-    boundary, reason, payer = _boundary(app, cls, hv, small_micro, park, planning, r["red_line"])
+    boundary, reason, payer, questions = _boundary(
+        app, cls, hv, small_micro, park, planning, r["red_line"], tariff_category(app, rules)
+    )
+    if questions:
+        notes.append(
+            "用电地址位于城市规划区：土地使用权取得日期决定投资界面（豫政办〔2021〕66号），"
+            "请提供土地使用权取得日期；未提供前按接入点界面测算"
+        )
     has_external = (
         app.external_works
         and boundary != "red_line"
@@ -195,7 +205,9 @@ def decide(
     level = app.important_user_level
     sources = {"special": 3, "first": 2, "second": 2, "temporary": 1}.get(level or "", 1)
     dedicated = hv and app.capacity_kva >= r["dedicated_line_min_kva"]
-    fees = ("high_reliability_fee",) if level in r["fees"]["high_reliability_fee_for"] else ()
+    # every customer on two or more circuits (backup and security ones included)
+    # [std, 发改价格〔2003〕2279号]; the amount is per option (scheme_generator/_terms.py)
+    fees = ("high_reliability_fee",) if sources >= 2 else ()
     if voltage >= 35:
         outage = r["outage_plan"]["hv35_or_above"]
     elif hv:
@@ -203,9 +215,11 @@ def decide(
     else:
         outage = r["outage_plan"]["live_work"]
     materials, deferred = _materials(app, cls)
+    if small_micro and hv:
+        # a small-micro enterprise connects at HV only on its written request [seed 三(三)1]
+        materials = (*materials, "voluntary_hv_proof")
+    # the scheme's validity; a temporary supply's use period is separate (scheme.temporary)
     validity = r["validity_months"]["hv" if hv else "lv"]
-    if app.category == "temporary":
-        validity = min(validity, r["validity_months"]["temporary_max"])
     return PolicyDecision(
         customer_class=cls,
         small_micro=small_micro,
@@ -230,6 +244,7 @@ def decide(
         validity_months=validity,
         rules_version=rules.version,
         notes=tuple(notes),
+        questions=questions,
     )
 
 
@@ -261,18 +276,29 @@ def _boundary(
     park: bool,
     planning: bool,
     r: dict[str, Any],
-) -> tuple[Boundary, str | None, Payer]:
-    """Investment boundary [seed 三(三)1, 豫政办〔2021〕66号] and who pays the works between
-    the red line and the public grid."""
+    tariff: str,
+) -> tuple[Boundary, str | None, Payer, tuple[str, ...]]:
+    """Investment boundary [seed 三(三)1, 豫政办〔2021〕66号], who pays the works between the
+    red line and the public grid, and the fields whose answer could still change that
+    (a missing land-right date in urban planning land)."""
     industrial = app.industry in ("industrial", "commercial")
+    if app.category == "residential_estate":
+        # 一户一表: to the demarcation point including every household meter; 合表:
+        # including the master meter [seed 三(三)1]
+        reason = (
+            "estate_master_meter"
+            if app.estate_metering == "master_meter"
+            else "estate_one_meter_per_household"
+        )
+        return "meter_box", reason, "utility", ()
     if cls == "lv_resident":
-        return "meter_box", "lv_resident_meter_box", "utility"
+        return "meter_box", "lv_resident_meter_box", "utility", ()
     if small_micro and not hv:
-        return "red_line", "small_micro", "utility"
+        return "red_line", "small_micro", "utility", ()
     if app.category == "ev_charging":
-        return "red_line", "ev_charging", "utility"
+        return "red_line", "ev_charging", "utility", ()
     if app.electrification_share > r["electrification_share_min"]:
-        return "red_line", "electrification", "utility"
+        return "red_line", "electrification", "utility", ()
     if (
         hv
         and industrial
@@ -280,20 +306,28 @@ def _boundary(
         and app.category not in r["park_excluded_categories"]
         and app.industry not in r["park_excluded_industries"]
     ):
-        return "red_line", "provincial_park", "utility"
+        return "red_line", "provincial_park", "utility", ()
+    if not planning:
+        return "connection_point", None, "customer", ()
+    if app.land_right_date is None:
+        # in urban planning land the land-right date decides (66号): ask, never assume
+        return "connection_point", None, "customer", ("land_right_date",)
     cutoff = dt.date.fromisoformat(r["henan_land_right_after"])
-    if planning and app.land_right_date is not None and app.land_right_date > cutoff:
-        # residential-tariff users at ≥ 1 kV, and industrial/commercial users outside
-        # provincial zones: the government pays the red line–grid works; the utility
-        # pays for the rest (EV charging, electrification HV users and LV small-micro
-        # are already red-line customers above).
-        government = (hv and app.industry == "residential") or (industrial and not park)
+    if app.land_right_date > cutoff:
+        # by tariff: residential-tariff users at ≥ 1 kV, and 工商业 users outside
+        # provincial zones — the government pays the red line–grid works; the utility
+        # pays for the rest (EV charging, electrification HV users and LV small-micro are
+        # red-line customers above)
+        government = (hv and tariff == "residential") or (
+            tariff == "industrial_commercial" and not park
+        )
         return (
             "red_line",
             "henan_land_after_2021_03_01",
             ("government" if government else "utility"),
+            (),
         )
-    return "connection_point", None, "customer"
+    return "connection_point", None, "customer", ()
 
 
 def _materials(app: Application, cls: str) -> tuple[tuple[str, ...], tuple[str, ...]]:

@@ -25,6 +25,7 @@ MATERIAL_EN = {
     "address_list": "address list (stamped)",
     "authorisation_letter": "authorisation letter",
     "agent_identity_proof": "agent's identity proof",
+    "voluntary_hv_proof": "written request for HV supply (small-micro)",
 }
 BOUNDARY_EN = {
     "red_line": "grid invests to the customer's red line",
@@ -122,6 +123,38 @@ BUSINESS_TYPES: dict[str, tuple[str, str, dict[str, Any]]] = {
         "important user (first level)",
         {"capacity_kva": 2000, "important_user_level": "first"},
     ),
+    "small_micro_hv": (
+        "小微企业自愿高压接入",
+        "small-micro enterprise asking for HV",
+        {"capacity_kva": 150, "industry": "industrial", "requests_hv": True},
+    ),
+    "temporary": (
+        "临时用电（可租赁变压器）",
+        "temporary supply (transformer leasing offered)",
+        {"capacity_kva": 315, "category": "temporary", "industry": "industrial"},
+    ),
+    "estate_one_meter_per_household": (
+        "居民住宅小区（一户一表）",
+        "residential estate, one meter per household",
+        {
+            "capacity_kva": 2000,
+            "category": "residential_estate",
+            "industry": "residential",
+            "households": 400,
+            "estate_metering": "one_meter_per_household",
+        },
+    ),
+    "estate_master_meter": (
+        "居民住宅小区（合表）",
+        "residential estate, master meter",
+        {
+            "capacity_kva": 1000,
+            "category": "residential_estate",
+            "industry": "residential",
+            "households": 200,
+            "estate_metering": "master_meter",
+        },
+    ),
 }
 
 
@@ -168,8 +201,16 @@ def published_rules(rules: Rules | None = None) -> dict[str, Any]:
         "fees": {
             "zh": "不收取任何办电服务费；仅按政府规定收取高可靠性供电费",
             "en": "no service fees; only the government-set high-reliability fee",
-            "high_reliability_fee_for": scheme["fees"]["high_reliability_fee_for"],
+            "high_reliability_fee": {
+                "zh": "双电源及以上（含备用、保安电源）客户，除容量最大的一路外，"
+                "其余供电回路按容量收取（发改价格〔2003〕2279号）",
+                "cny_per_kva": scheme["fees"]["high_reliability_fee_cny_per_kva"],
+                "estimate": True,
+            },
         },
+        "temporary_supply": scheme["temporary"],
+        "metering_rules": rules.get("terms.metering"),
+        "tariff_rules": rules.get("terms.tariff"),
         "investment_boundary_rules": scheme["red_line"],
         "time_limits_workdays": scheme["time_limits_workdays"],
         "small_micro": scheme["small_micro"],

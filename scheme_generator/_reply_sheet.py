@@ -24,6 +24,7 @@ MATERIAL = {
     "address_list": "报装地址列表（加盖运营商公章）",
     "authorisation_letter": "授权委托书",
     "agent_identity_proof": "经办人有效身份证明",
+    "voluntary_hv_proof": "自愿高压接入证明（小微企业书面申请）",
 }
 CLASS = {
     "lv_resident": "低压居民",

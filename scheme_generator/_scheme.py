@@ -33,6 +33,13 @@ from scheme_generator._policy import PolicyDecision, decide
 from scheme_generator._reliability import combine, source_outages
 from scheme_generator._schedule import build_schedule
 from scheme_generator._solver import Choice, CpSatSolver, SourceRule, SourceSolver
+from scheme_generator._terms import (
+    high_reliability_fee,
+    metering,
+    receiving,
+    tariff,
+    temporary_terms,
+)
 
 _LABELS = "ABCDEFGH"
 NEW_POINT_KINDS = ("new_feeder_end", "new_distribution_transformer")
@@ -106,6 +113,7 @@ def generate_scheme(
     schedule = (
         recommended["schedule"] if recommended else build_schedule(app, decision, cal, rules, 0)
     )
+    installation = receiving(app, decision.hv, rules)
     scheme: dict[str, Any] = {
         "classification": {
             "customer_class": decision.customer_class,
@@ -124,7 +132,7 @@ def generate_scheme(
         "investment_boundary": decision.investment_boundary,
         "materials": list(decision.materials),
         "archive": list(decision.archive),
-        "fees": list(decision.fees),
+        "fees": _fees(decision, recommended),
         "outage_plan": recommended["outage_plan"] if recommended else decision.outage_plan,
         "constrained": constrained,
         "review_required": review,
@@ -137,6 +145,23 @@ def generate_scheme(
         "demand": demand.to_dict(),
         "document": "reply_sheet" if decision.hv else "notice",
         "emergency_source": _emergency_source(app, decision, demand, rules),
+        "receiving_installation": installation,
+        "metering": metering(
+            app,
+            decision.supply_voltage_kv,
+            decision.phases,
+            demand.demand_kva,
+            installation,
+            rules,
+        ),
+        "tariff": tariff(
+            app,
+            decision.hv,
+            float(installation["total_kva"]) if installation else app.capacity_kva,
+            rules,
+        ),
+        "temporary": temporary_terms(app, demand.demand_kva, rules),
+        "questions": [{"field": f, "why": QUESTIONS[f]} for f in decision.questions],
         # gridcap additions
         "customer": {
             "name": app.customer_name,
@@ -162,9 +187,35 @@ def generate_scheme(
         "network": {"id": ctx.model.id, "version": ctx.model.version},
         "rules_version": rules.version,
         "notes": notes,
-        "warnings": sorted(set(cal.warnings) | set(warnings) | set(_late(options, app))),
+        "warnings": sorted(
+            set(cal.warnings)
+            | set(warnings)
+            | set(_late(options, app))
+            | {QUESTIONS[f] for f in decision.questions}
+        ),
     }
     return scheme
+
+
+#: Why a scheme asks for a field it was not given (``questions``; the page asks for it).
+QUESTIONS = {
+    "land_right_date": "用电地址位于城市规划区，土地使用权取得日期决定投资界面"
+    "（豫政办〔2021〕66号）：2021年3月1日以后取得的，电网投资至建筑区划红线。请提供土地使用权取得日期；"
+    "未提供前，本方案按接入点界面测算，客户承担的费用可能偏高。",
+}
+
+
+def _fees(decision: PolicyDecision, option: dict[str, Any] | None) -> list[dict[str, Any]]:
+    """The fees (objects with ``code``): only the high-reliability fee, with the amount of
+    the recommended option (each option carries its own in ``fees``)."""
+    out: list[dict[str, Any]] = []
+    for code in decision.fees:
+        entry: dict[str, Any] = {"code": code}
+        own = next((f for f in (option or {}).get("fees", []) if f["code"] == code), None)
+        if own is not None:
+            entry.update(own)
+        out.append(entry)
+    return out
 
 
 def _check_site(ctx: SchemeContext, app: Application, limit_km: float) -> None:
@@ -401,7 +452,15 @@ class _OptionBuilder:
             "reliability": self.reliability(chosen),
             "outage_plan": self.outage_plan(chosen),
             "supporting_project_contract_date": _contract_date(schedule, supporting),
+            "fees": self.fees(sources),
         }
+
+    def fees(self, sources: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """This option's fees: the high-reliability fee on its circuits but the largest."""
+        if "high_reliability_fee" not in self.decision.fees:
+            return []
+        fee = high_reliability_fee(sources, self.decision.supply_voltage_kv, self.rules)
+        return [fee] if fee else []
 
     def staged_option(
         self, label: str, plans: list[SourcePlan], interim: float, demand_kva: float

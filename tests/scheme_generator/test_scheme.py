@@ -96,7 +96,7 @@ def test_first_level_important_user_gets_two_substations():
     for option in scheme["options"]:
         subs = {s["substation_id"] for s in option["sources"]}
         assert len(subs) == 2
-    assert "high_reliability_fee" in scheme["fees"]
+    assert "high_reliability_fee" in [f["code"] for f in scheme["fees"]]
 
 
 def test_site_far_from_the_network_names_the_location_field():
