@@ -28,6 +28,7 @@ from api._schemas import (
     ApplicationCreatedOut,
     ApplicationIn,
     ApplicationOut,
+    CapacityAdviceIn,
     ErrorOut,
     SelectIn,
     StatusOut,
@@ -50,6 +51,7 @@ from grid_models import GridModel, bus_positions, geodesic_m, load_rules, to_geo
 from scheme_generator import (
     InvalidApplicationError,
     SchemeError,
+    advise_capacity,
     published_rules,
     render_reply_sheet,
 )
@@ -362,6 +364,14 @@ def create_app(
         return service.preview(body.to_domain_dict())
 
     @web.post(
+        "/api/v1/advice/capacity",
+        summary="Applied capacity, voltage and transformers from a list of loads (容量测算)",
+        responses=_ERRORS,
+    )
+    def advise(body: CapacityAdviceIn, _: None = limited("preview")) -> dict[str, Any]:
+        return advise_capacity(body.to_domain_list(), rules=rules).to_dict()
+
+    @web.post(
         "/api/v1/applications",
         status_code=201,
         response_model=ApplicationCreatedOut,
@@ -456,20 +466,32 @@ def create_app(
     @web.get(
         "/api/v1/applications/{app_id}/reply-sheet",
         response_class=HTMLResponse,
-        summary="The printable reply sheet (供电方案答复单)",
+        summary="The customer's document: HV reply sheet (供电方案答复单) or LV notice "
+        "(供电方案告知书); audience=planner adds the internal figures (planner key)",
         responses=_ERRORS,
     )
     def reply_sheet(
         app_id: str,
-        option_id: str | None = None,
+        option_id: Annotated[str | None, Query(max_length=4)] = None,
+        audience: Annotated[str, Query(pattern="^(customer|planner)$")] = "customer",
         authorization: Annotated[str | None, Header()] = None,
         x_api_key: Annotated[str | None, Header()] = None,
     ) -> HTMLResponse:
+        if audience == "planner" and not service.is_planner(x_api_key):
+            raise PlannerForbidden() if x_api_key else PlannerUnauthorized()
         data = service.get(app_id, bearer(authorization), x_api_key)
         ids = [o["option_id"] for o in data["scheme"].get("options", [])]
         if option_id is not None and option_id not in ids:
             raise UnknownOption(option_id)
-        return HTMLResponse(render_reply_sheet(data["scheme"], option_id))
+        return HTMLResponse(
+            render_reply_sheet(
+                data["scheme"],
+                option_id or data.get("selected_option"),
+                audience=audience,
+                application_id=app_id,
+                reply_date=_reply_date(data),
+            )
+        )
 
     if STATIC.is_dir():
         web.mount("/static", StaticFiles(directory=STATIC), name="static")
@@ -494,6 +516,12 @@ def _criteria() -> Any:
     from capacity import HostingCriteria
 
     return HostingCriteria.from_rules()
+
+
+def _reply_date(data: dict[str, Any]) -> str | None:
+    """The day the scheme was answered: when the application was stored."""
+    events = data.get("events") or []
+    return str(events[0]["at"])[:10] if events else None
 
 
 def _message(err: Any) -> str:

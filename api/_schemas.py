@@ -14,6 +14,7 @@ from scheme_generator import (
     EstateMetering,
     ImportantLevel,
     Industry,
+    LoadClass,
     Objective,
     Ownership,
 )
@@ -97,6 +98,39 @@ class ApplicationIn(BaseModel):
             if data[key] is not None:
                 data[key] = data[key].isoformat()
         return data
+
+
+class LoadIn(BaseModel):
+    """One kind of load on the customer's list: the rated kW of one unit and how many."""
+
+    model_config = ConfigDict(extra="forbid")
+    kind: LoadClass
+    kw: float = Field(strict=True, allow_inf_nan=False, gt=0, le=100_000, examples=[20])
+    count: int = Field(1, strict=True, ge=1, le=10_000, examples=[1])
+
+
+class CapacityAdviceIn(BaseModel):
+    """A customer's list of loads, for the capacity advisor (容量测算)."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "loads": [
+                        {"kind": "lighting", "kw": 20, "count": 1},
+                        {"kind": "motors", "kw": 15, "count": 2},
+                        {"kind": "air_conditioning", "kw": 10, "count": 3},
+                    ]
+                }
+            ]
+        },
+    )
+
+    loads: list[LoadIn] = Field(min_length=1, max_length=200)
+
+    def to_domain_list(self) -> list[dict[str, Any]]:
+        return [load.model_dump() for load in self.loads]
 
 
 class SelectIn(BaseModel):

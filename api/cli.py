@@ -517,6 +517,11 @@ class SchemeFormat(StrEnum):
     html = "html"
 
 
+class Audience(StrEnum):
+    customer = "customer"
+    planner = "planner"
+
+
 @app.command("scheme")
 def scheme(
     application: Annotated[Path, typer.Argument(help="application JSON file (contract)")],
@@ -524,8 +529,13 @@ def scheme(
     fmt: Annotated[SchemeFormat, typer.Option("--format")] = SchemeFormat.json,
     out: Annotated[Path | None, typer.Option("--out", help="file to write")] = None,
     option: Annotated[str | None, typer.Option(help="option for the reply sheet")] = None,
+    audience: Annotated[
+        Audience,
+        typer.Option(help="customer: the document sent; planner: with the internal figures"),
+    ] = Audience.customer,
 ) -> None:
-    """The supply scheme for an application (nothing stored or reserved)."""
+    """The supply scheme for an application (nothing stored or reserved); with --format
+    html the customer's document (HV reply sheet or LV notice)."""
     from scheme_generator import (
         InvalidApplicationError,
         SchemeContext,
@@ -552,7 +562,10 @@ def scheme(
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(code=2) from exc
     if fmt is SchemeFormat.html:
-        _write(render_reply_sheet(result, option), out)
+        if option is not None and option not in [o["option_id"] for o in result["options"]]:
+            typer.echo(f"error: --option: the scheme has no option {option!r}", err=True)
+            raise typer.Exit(code=2)
+        _write(render_reply_sheet(result, option, audience=audience.value), out)
     else:
         _write(json.dumps(result, ensure_ascii=False, indent=1), out)
 

@@ -38,9 +38,25 @@ class Rules:
         return node
 
 
+class _StrictLoader(yaml.SafeLoader):
+    """YAML without duplicate keys: a key given twice is an error, not the last one winning
+    (a utility's edited rules file must say one thing)."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        seen: set[Any] = set()
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=deep)
+            if key in seen:
+                raise yaml.constructor.ConstructorError(
+                    None, None, f"key {key!r} is given twice", key_node.start_mark
+                )
+            seen.add(key)
+        return super().construct_mapping(node, deep=deep)
+
+
 def _parse(text: str, source: str) -> Rules:
     try:
-        data = yaml.safe_load(text)
+        data = yaml.load(text, Loader=_StrictLoader)  # noqa: S506 - a SafeLoader
     except yaml.YAMLError as exc:
         raise RulesError(f"rules file {source} is not valid YAML: {exc}") from exc
     if not isinstance(data, dict) or "rules_version" not in data:

@@ -6,6 +6,15 @@ voltage, sources, steps, inspections, investment boundary, materials, archive, o
 plan, fees, time limit), and :class:`WorkCalendar` counts Chinese working days.
 """
 
+from scheme_generator._advisor import (
+    LOAD_CLASS_NAMES,
+    LOAD_CLASSES,
+    CapacityAdvice,
+    ClassDemand,
+    LoadClass,
+    TransformerChoice,
+    advise_capacity,
+)
 from scheme_generator._application import (
     Application,
     Business,
@@ -32,18 +41,24 @@ from scheme_generator._whatif_schemes import reserve_pool, schemes_that_change
 
 __all__ = [
     "BUSINESS_TYPES",
+    "LOAD_CLASSES",
+    "LOAD_CLASS_NAMES",
     "WARNING_ORDER",
     "step_due_dates",
     "warning_level",
     "Application",
     "Business",
+    "CapacityAdvice",
+    "ClassDemand",
     "Category",
     "CustomerType",
     "EstateMetering",
     "ImportantLevel",
     "Industry",
+    "LoadClass",
     "Objective",
     "Ownership",
+    "advise_capacity",
     "business_rules",
     "published_rules",
     "BatchProblem",
@@ -61,6 +76,7 @@ __all__ = [
     "FieldProblem",
     "InvalidApplicationError",
     "PolicyDecision",
+    "TransformerChoice",
     "SchemeError",
     "WorkCalendar",
     "calendar_from_rules",

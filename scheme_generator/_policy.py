@@ -157,11 +157,6 @@ def decide(
     boundary, reason, payer, questions = _boundary(
         app, cls, hv, small_micro, park, planning, r["red_line"], tariff_category(app, rules)
     )
-    if questions:
-        notes.append(
-            "用电地址位于城市规划区：土地使用权取得日期决定投资界面（豫政办〔2021〕66号），"
-            "请提供土地使用权取得日期；未提供前按接入点界面测算"
-        )
     has_external = (
         app.external_works
         and boundary != "red_line"
@@ -283,14 +278,15 @@ def _boundary(
     (a missing land-right date in urban planning land)."""
     industrial = app.industry in ("industrial", "commercial")
     if app.category == "residential_estate":
-        # 一户一表: to the demarcation point including every household meter; 合表:
-        # including the master meter [seed 三(三)1]
+        # the utility invests to the demarcation point (first breaker or support outside
+        # the red line) and the metering — every household meter (一户一表) or the master
+        # meter (合表); the developer builds the rest [seed 三(三)1]
         reason = (
             "estate_master_meter"
             if app.estate_metering == "master_meter"
             else "estate_one_meter_per_household"
         )
-        return "meter_box", reason, "utility", ()
+        return "red_line", reason, "utility", ()
     if cls == "lv_resident":
         return "meter_box", "lv_resident_meter_box", "utility", ()
     if small_micro and not hv:

@@ -34,9 +34,14 @@ from scheme_generator._reliability import combine, source_outages
 from scheme_generator._schedule import build_schedule
 from scheme_generator._solver import Choice, CpSatSolver, SourceRule, SourceSolver
 from scheme_generator._terms import (
+    dispatch,
     high_reliability_fee,
+    maintenance,
     metering,
+    power_quality,
+    protection,
     receiving,
+    source_nature,
     tariff,
     temporary_terms,
 )
@@ -161,6 +166,10 @@ def generate_scheme(
             rules,
         ),
         "temporary": temporary_terms(app, demand.demand_kva, rules),
+        "power_quality": power_quality(app, decision.hv),
+        "dispatch": dispatch(decision.hv, decision.dedicated_line, decision.supply_voltage_kv),
+        "maintenance_responsibility": maintenance(decision.investment_boundary),
+        "contacts": {"customer_manager": None, "hotline": "95598"},
         "questions": [{"field": f, "why": QUESTIONS[f]} for f in decision.questions],
         # gridcap additions
         "customer": {
@@ -169,6 +178,7 @@ def generate_scheme(
             "business": app.business,
             "category": app.category,
             "industry": app.industry,
+            "important_user_level": app.important_user_level,
             "application_date": app.application_date.isoformat(),
             "objective": app.objective,
         },
@@ -394,6 +404,9 @@ class _OptionBuilder:
         feeder = self.ctx.model.feeders.get(c.feeder_id) if c.feeder_id else None
         return {
             "role": role,
+            "nature": source_nature(
+                role, self.decision.sources_required, self.app.important_user_level
+            ),
             "connection_point_id": c.connection_point_id,
             "connection_point_name": c.name,
             "connection_point_kind": c.kind,
@@ -403,6 +416,9 @@ class _OptionBuilder:
             if c.substation_id in self.ctx.model.substations
             else None,
             "bus_section_id": c.bus_section_id,
+            "bus_section_name": self.ctx.model.bus_sections[c.bus_section_id].name
+            if c.bus_section_id in self.ctx.model.bus_sections
+            else None,
             "feeder_id": c.feeder_id,
             "feeder_name": feeder.name if feeder else None,
             "bus_voltage_kv": c.bus_voltage_kv,
@@ -453,13 +469,22 @@ class _OptionBuilder:
             "outage_plan": self.outage_plan(chosen),
             "supporting_project_contract_date": _contract_date(schedule, supporting),
             "fees": self.fees(sources),
+            "protection": protection(
+                [str(x["connection_point_kind"]) for x in sources], self.decision.hv
+            ),
         }
 
     def fees(self, sources: list[dict[str, Any]]) -> list[dict[str, Any]]:
         """This option's fees: the high-reliability fee on its circuits but the largest."""
         if "high_reliability_fee" not in self.decision.fees:
             return []
-        fee = high_reliability_fee(sources, self.decision.supply_voltage_kv, self.rules)
+        fee = high_reliability_fee(
+            sources,
+            self.decision.supply_voltage_kv,
+            self.app.capacity_kva,
+            self.demand.demand_kva,
+            self.rules,
+        )
         return [fee] if fee else []
 
     def staged_option(

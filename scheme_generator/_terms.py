@@ -56,10 +56,12 @@ def receiving(app: Application, hv: bool, rules: Rules) -> dict[str, Any] | None
     while size * count < need - 1e-6:  # the largest size is not enough: one more unit
         count += 1
         size = next((s for s in sizes if s >= need / count - 1e-6), sizes[-1])
-    # 一户一表 estates: the transformers are public, built by the utility [seed 三(三)1]
-    public = app.category == "residential_estate" and app.estate_metering != "master_meter"
+    # 一户一表 estates: the developer builds the estate's network and hands it over free
+    # once accepted (then public, the utility's) [seed 三(三)1]
+    handover = app.category == "residential_estate" and app.estate_metering != "master_meter"
     return {
-        "owner": "utility" if public else "customer",
+        "owner": "customer",
+        "handover_to_utility": handover,
         "transformers": [{"count": count, "kva": size}],
         "total_kva": size * count,
         "basis": f"报装容量 {need:g} kVA：{count} 台 × {size:g} kVA 标准容量变压器",
@@ -182,11 +184,16 @@ def tariff(app: Application, hv: bool, installation_kva: float, rules: Rules) ->
 
 
 def high_reliability_fee(
-    sources: Sequence[Mapping[str, Any]], supply_kv: float, rules: Rules
+    sources: Sequence[Mapping[str, Any]],
+    supply_kv: float,
+    applied_kva: float,
+    demand_kva: float,
+    rules: Rules,
 ) -> dict[str, Any] | None:
     """高可靠性供电费 of one option [std, 发改价格〔2003〕2279号]: on every circuit but the
-    largest, its kVA × the provincial rate for its voltage and construction. None for a
-    single circuit."""
+    largest, its supply capacity (供电容量: the applied capacity in the share of the demand
+    the circuit carries — a full backup is charged on the whole applied capacity) × the
+    provincial rate for its voltage and construction. None for a single circuit."""
     circuits = [s for s in sources if float(s.get("carries_kva") or 0.0) > 0]
     if len(circuits) < 2:
         return None
@@ -199,7 +206,8 @@ def high_reliability_fee(
             continue
         construction = "cable" if s.get("line_type") == "cable" else "overhead"
         rate = float(table[key][construction])
-        kva = float(s["carries_kva"])
+        share = float(s["carries_kva"]) / demand_kva if demand_kva > 0 else 1.0
+        kva = applied_kva * min(1.0, share)
         charged.append(
             {
                 "connection_point_id": s.get("connection_point_id"),
@@ -271,7 +279,7 @@ def _household_meters(app: Application, r: Mapping[str, Any], hv: bool) -> dict[
         "vt": None,
         "current_at_demand_a": None,
         "terminal": r["terminal"]["lv"],
-        "supply_side": "公用配电变压器（供电公司投资）" if hv else None,
+        "supply_side": "小区配电设施由客户建设，验收合格后无偿移交供电公司" if hv else None,
     }
 
 
@@ -282,13 +290,106 @@ def _current_a(kva: float, kv: float, phases: int) -> float:
 
 
 def _ct_primary(current: float, r: Mapping[str, Any]) -> float:
-    """The smallest standard rated primary current at which the demand current is at most
-    ``ct_target_loading`` of it (DL/T 448: about 60 %, never below 30 %)."""
-    target = float(r["ct_target_loading"])
+    """The standard rated primary current at which the demand current comes nearest
+    ``ct_target_loading`` of it without falling below ``ct_min_loading`` or above the
+    rating (DL/T 448: about 60 %, never below 30 %); the larger on a tie."""
+    target, low = float(r["ct_target_loading"]), float(r["ct_min_loading"])
     ratings = sorted(float(a) for a in r["ct_primary_a"])
-    return next((a for a in ratings if current <= target * a + 1e-9), ratings[-1])
+    fitting = [a for a in ratings if low <= current / a <= 1.0]
+    if not fitting:  # beyond the table, or so small that even 5 A is under 30 %
+        return next((a for a in ratings if current <= a), ratings[-1])
+    return min(fitting, key=lambda a: (abs(current / a - target), -a))
 
 
 def _voltage_key(kv: float, table: Mapping[str, Any]) -> str:
     keys = sorted(table, key=float)
     return min(keys, key=lambda k: abs(float(k) - kv))
+
+
+def source_nature(role: str, sources_required: int, level: str | None) -> dict[str, Any]:
+    """电源性质 of one source: main or backup; a backup of a special or first level user
+    is a hot standby with automatic changeover, else cold; sources interlocked, never
+    paralleled on the customer's side [practice: GB/T 29328-2018 as domain §4 quotes]."""
+    if sources_required < 2:
+        return {"role": "main", "standby": None, "interlock": None, "text": "单电源供电"}
+    if role == "main":
+        return {
+            "role": "main",
+            "standby": None,
+            "interlock": "interlocked_not_paralleled",
+            "text": "主供电源",
+        }
+    hot = level in ("special", "first")
+    return {
+        "role": "backup",
+        "standby": "hot" if hot else "cold",
+        "interlock": "interlocked_not_paralleled",
+        "text": ("备用电源（热备用，自动切换）" if hot else "备用电源（冷备用，手动切换）")
+        + "，与主供电源闭锁、不并列运行",
+    }
+
+
+#: 继电保护及分界开关 by where the customer connects [practice: State Grid 配网 guidance]
+PROTECTION: dict[str, str] = {
+    "pole": "架空线路T接处加装智能分界开关（看门狗），具备相间短路与单相接地故障隔离功能",
+    "ring_main_unit": "环网柜出线间隔配置断路器（或负荷开关-熔断器组合电器），保护与上级配合",
+    "switching_station": "开关站出线间隔断路器配置过流、速断保护，与上级保护配合",
+    "substation_bay": "变电站出线间隔断路器配置过流、速断保护；客户进线断路器保护与之配合",
+    "new_feeder_end": "新建线路末端配置断路器保护，与变电站出线保护配合",
+    "lv_branch_box": "低压分支箱出线配置断路器，客户表箱内配置剩余电流动作保护器",
+}
+
+
+def protection(kinds: Sequence[str], hv: bool) -> dict[str, Any]:
+    """Protection at the demarcation point and the customer's incoming switchgear."""
+    at_point = [PROTECTION.get(k, PROTECTION["substation_bay"]) for k in dict.fromkeys(kinds)]
+    customer = (
+        "客户受电装置进线设断路器，配置过流、速断保护；保护定值由供电公司下达"
+        if hv
+        else "客户进户开关设断路器，表箱内配置剩余电流动作保护器"
+    )
+    return {"demarcation_switch": at_point, "customer_incoming": customer}
+
+
+def power_quality(app: Application, hv: bool) -> list[dict[str, str]]:
+    """电能质量 duties for non-linear and impact loads [std, GB/T 14549, GB/T 12326]."""
+    duties: list[dict[str, str]] = []
+    if app.category == "ev_charging":
+        duties.append(
+            {
+                "load": "充电设施（非线性负荷）",
+                "duty": "配置有源滤波等谐波治理装置，注入公共连接点的谐波电流满足 GB/T 14549，"
+                "接入前提交电能质量评估报告",
+                "standard": "GB/T 14549",
+            }
+        )
+    if hv and app.industry == "industrial":
+        duties.append(
+            {
+                "load": "冲击性、非线性负荷（电弧炉、中频炉、大型变频设备等）",
+                "duty": "如有上述负荷，接入前提交电能质量评估报告；谐波满足 GB/T 14549，"
+                "电压波动和闪变满足 GB/T 12326，超标时自行治理",
+                "standard": "GB/T 14549, GB/T 12326",
+            }
+        )
+    return duties
+
+
+def dispatch(hv: bool, dedicated_line: bool, supply_kv: float) -> dict[str, Any]:
+    """调度关系: a dedicated line or a supply at 35 kV and above is dispatched by the
+    utility's control centre under a dispatch agreement [practice]."""
+    needed = hv and (dedicated_line or supply_kv >= 35.0)
+    return {
+        "agreement_required": needed,
+        "text": "客户受电工程投运前与供电公司签订调度协议，由地（县）调调度管理"
+        if needed
+        else "不涉及调度协议，按配电网运行管理规定执行",
+    }
+
+
+def maintenance(boundary: str) -> str:
+    """运行维护责任: each side of the demarcation point to its owner [std, 供电营业规则]."""
+    where = {"meter_box": "电能表出线端", "red_line": "红线外第一断路器或第一支持物"}.get(
+        boundary, "公共电网接入点"
+    )
+    return f"以产权分界点（{where}）为界：电源侧设施由供电公司运行维护，负荷侧设施由客户运行维护"

@@ -28,6 +28,7 @@
     address_list: "报装地址列表",
     authorisation_letter: "授权委托书",
     agent_identity_proof: "经办人身份证明",
+    voluntary_hv_proof: "自愿高压接入证明",
   };
   var CLASS = {
     lv_resident: "低压居民客户",
@@ -94,6 +95,10 @@
     phases: "供电相数",
     important_user_level: "重要电力用户",
     application_date: "用电日期",
+    land_right_date: "土地使用权取得日期",
+    households: "住户数",
+    estate_metering: "计量方式",
+    requests_hv: "自愿高压接入",
     objective: "方案优先",
   };
 
@@ -805,7 +810,7 @@
     var lon = num("lon");
     var lat = num("lat");
     var objective = document.querySelector('input[name="objective"]:checked');
-    return {
+    var body = {
       customer_name: $("customer_name").value.trim(),
       customer_type: $("customer_type").value,
       business: $("business").value,
@@ -819,6 +824,30 @@
       application_date: $("application_date").value || today(),
       objective: objective ? objective.value : "cheapest",
     };
+    if (body.category === "residential_estate") {
+      body.households = num("households");
+      body.estate_metering = $("estate_metering").value;
+    }
+    if ($("land_right_date").value) body.land_right_date = $("land_right_date").value;
+    if ($("requests_hv").checked) body.requests_hv = true;
+    return body;
+  }
+
+  /** Fields shown only for one category (data-show-for). */
+  function showCategoryFields() {
+    var cat = $("category").value;
+    document.querySelectorAll("[data-show-for]").forEach(function (el) {
+      el.hidden = el.getAttribute("data-show-for") !== cat;
+    });
+  }
+
+  /** What the scheme asks for (questions): the field is marked and the reason shown. */
+  function showQuestions(scheme) {
+    document.querySelectorAll(".field.asked").forEach(function (el) { el.classList.remove("asked"); });
+    (scheme.questions || []).forEach(function (q) {
+      var field = document.querySelector('.field[data-field="' + q.field + '"]');
+      if (field) field.classList.add("asked");
+    });
   }
 
   async function submit(ev) {
@@ -906,6 +935,10 @@
         row("办电时限", scheme.time_limit_workdays + " 个工作日，预计 " + dateZh(scheme.due_date) + " 前完成"),
         row("投资界面", name(BOUNDARY, scheme.investment_boundary)))
     );
+    (scheme.questions || []).forEach(function (q) {
+      summary.appendChild(h("p", { class: "warn question", "data-question": q.field }, "请补充：" + q.why));
+    });
+    showQuestions(scheme);
     if (scheme.constrained) {
       summary.appendChild(
         h("p", { class: "warn" },
@@ -1410,6 +1443,229 @@
     }
   }
 
+  // ------------------------------------------------------- 容量测算 (advisor)
+
+  // the service's load classes (scheme_generator LOAD_CLASSES), in the list's order
+  var LOAD_CLASS = [
+    ["lighting", "照明"],
+    ["motors", "电动机（水泵、风机、空压机等）"],
+    ["air_conditioning", "空调"],
+    ["heating", "电加热（电采暖、电热水器等）"],
+    ["kitchen", "厨房电器"],
+    ["it_equipment", "电脑及信息设备"],
+    ["ev_charger", "电动汽车充电桩"],
+    ["other", "其他用电设备"],
+  ];
+  var ADVISOR_MAX_ROWS = 200;
+  var LOAD_FIELD = { kind: "设备类别", kw: "单台功率", count: "台数" };
+
+  function advisorRows() {
+    return Array.prototype.slice.call($("advisor-rows").querySelectorAll(".advisor-row"));
+  }
+
+  function renumberAdvisorRows() {
+    var rows = advisorRows();
+    rows.forEach(function (r, i) {
+      var n = i + 1;
+      r.setAttribute("data-row", String(i));
+      r.querySelector(".adv-kind").setAttribute("aria-label", "第 " + n + " 行 设备类别");
+      r.querySelector(".adv-kw").setAttribute("aria-label", "第 " + n + " 行 单台功率（千瓦）");
+      r.querySelector(".adv-count").setAttribute("aria-label", "第 " + n + " 行 台数");
+      var del = r.querySelector(".adv-del");
+      del.setAttribute("aria-label", "删除第 " + n + " 行");
+      del.disabled = rows.length === 1;
+    });
+    $("advisor-add").disabled = rows.length >= ADVISOR_MAX_ROWS;
+  }
+
+  function addAdvisorRow(kind) {
+    if (advisorRows().length >= ADVISOR_MAX_ROWS) return null;
+    var select = h("select", { class: "adv-kind" });
+    LOAD_CLASS.forEach(function (c) {
+      select.appendChild(h("option", { value: c[0], selected: c[0] === kind }, c[1]));
+    });
+    var rowEl = h("div", { class: "advisor-row" },
+      select,
+      h("input", { class: "adv-kw", type: "number", min: "0", step: "any", inputmode: "decimal", placeholder: "如 20" }),
+      h("input", { class: "adv-count", type: "number", min: "1", step: "1", inputmode: "numeric", value: "1" }),
+      h("button", {
+        type: "button",
+        class: "adv-del",
+        title: "删除此行",
+        onclick: function () {
+          rowEl.remove();
+          renumberAdvisorRows();
+          hideAdvice();
+        },
+      }, "×"));
+    rowEl.addEventListener("input", function () { rowEl.classList.remove("has-error"); });
+    rowEl.addEventListener("change", hideAdvice);
+    $("advisor-rows").appendChild(rowEl);
+    renumberAdvisorRows();
+    return rowEl;
+  }
+
+  /** The advice shown is for the list as it was: once the list changes, it goes. */
+  function hideAdvice() {
+    var box = $("advisor-result");
+    box.hidden = true;
+    box.textContent = "";
+  }
+
+  function clearAdvisorErrors() {
+    advisorRows().forEach(function (r) {
+      r.classList.remove("has-error");
+      r.querySelectorAll("[aria-invalid]").forEach(function (el) { el.removeAttribute("aria-invalid"); });
+    });
+    var box = $("advisor-errors");
+    box.textContent = "";
+    box.hidden = true;
+  }
+
+  /** Mark what a 422 item (or a check made here) is about: `loads.1.kw` or `loads[1].kw`. */
+  function advisorError(field, msg) {
+    var m = /^loads(?:\.|\[)(\d+)\]?(?:\.(\w+))?$/.exec(String(field || ""));
+    var where = "设备清单";
+    if (m) {
+      var i = Number(m[1]);
+      var rowEl = advisorRows()[i];
+      where = "第 " + (i + 1) + " 行" + (m[2] ? " " + (LOAD_FIELD[m[2]] || m[2]) : "");
+      if (rowEl) {
+        rowEl.classList.add("has-error");
+        var input = m[2] ? rowEl.querySelector(".adv-" + m[2]) : null;
+        if (input) input.setAttribute("aria-invalid", "true");
+      }
+    }
+    var box = $("advisor-errors");
+    box.hidden = false;
+    box.appendChild(h("div", {}, where + "：" + messageZh(msg)));
+  }
+
+  function readAdvisorRows() {
+    var loads = [];
+    var ok = true;
+    advisorRows().forEach(function (r, i) {
+      var kw = r.querySelector(".adv-kw").value.trim();
+      var count = r.querySelector(".adv-count").value.trim();
+      if (kw === "") {
+        advisorError("loads." + i + ".kw", "请填写单台功率");
+        ok = false;
+      }
+      if (count === "") {
+        advisorError("loads." + i + ".count", "请填写台数");
+        ok = false;
+      }
+      loads.push({ kind: r.querySelector(".adv-kind").value, kw: Number(kw), count: Number(count) });
+    });
+    return ok ? loads : null;
+  }
+
+  async function submitAdvisor(ev) {
+    ev.preventDefault();
+    clearAdvisorErrors();
+    hideAdvice();
+    var status = $("advisor-status");
+    var loads = readAdvisorRows();
+    if (!loads) {
+      status.textContent = "请按提示补全设备信息。";
+      status.className = "status error";
+      return;
+    }
+    var button = $("advisor-submit");
+    button.disabled = true;
+    status.className = "status";
+    status.textContent = "正在测算…";
+    try {
+      var r = await fetch(API + "/advice/capacity", {
+        method: "POST",
+        headers: { "Content-Type": "application/json", Accept: "application/json" },
+        body: JSON.stringify({ loads: loads }),
+      });
+      var data = await r.json().catch(function () { return null; });
+      if (r.ok && data) {
+        status.textContent = "";
+        renderAdvice(data);
+      } else if (r.status === 422 && data && Array.isArray(data.detail)) {
+        data.detail.forEach(function (item) { advisorError(item.field, item.msg); });
+        status.textContent = "设备信息有误，请按提示修改后重新测算。";
+        status.className = "status error";
+      } else {
+        var msg = data && typeof data.detail === "string" ? data.detail : "";
+        status.textContent = (r.status === 429 ? "测算过于频繁，请稍后再试" : "暂时无法测算（HTTP " + r.status + "）") + (msg ? "：" + msg : "") + "。";
+        status.className = "status error";
+      }
+    } catch (err) {
+      status.textContent = "网络连接失败，请检查网络后重试。（" + err.message + "）";
+      status.className = "status error";
+    } finally {
+      button.disabled = false;
+    }
+  }
+
+  function renderAdvice(a) {
+    var box = $("advisor-result");
+    box.textContent = "";
+    var t = a.transformers;
+    var trafo;
+    if (t) {
+      trafo = t.count + " 台 × " + intFmt.format(t.sn_kva) + " kVA（负载率约 " + decFmt.format(t.loading_percent) + "%）";
+    } else if (a.supply_voltage_kv < 1) {
+      trafo = "无需自备变压器（由公用电网低压供电）";
+    } else {
+      trafo = "由设计单位按申请容量选定";
+    }
+    var applied = intFmt.format(a.applied_capacity) + " " + a.applied_capacity_unit;
+    var reasons = h("ol", { class: "advisor-reasoning" });
+    (a.reasoning || []).forEach(function (line) { reasons.appendChild(h("li", {}, line)); });
+    box.appendChild(h("div", { class: "advisor-summary" },
+      row("推荐申请容量", applied, "total"),
+      row("供电电压", voltage(a.supply_voltage_kv)),
+      row("变压器", trafo),
+      t ? row("可选型号", (t.types || []).join(" 或 ")) : null,
+      row("最大需用负荷", decFmt.format(a.demand_kw) + " kW（" + decFmt.format(a.demand_kva) + " kVA）"),
+      row("装机容量", decFmt.format(a.installed_kw) + " kW")));
+    box.appendChild(h("h4", {}, "测算过程"));
+    box.appendChild(reasons);
+    box.appendChild(h("div", { class: "advisor-actions" },
+      h("button", {
+        type: "button",
+        id: "advisor-use",
+        class: "primary",
+        "data-capacity": a.applied_capacity,
+        onclick: function () { useAdvice(a); },
+      }, "填入申请容量（" + applied + "）")));
+    box.appendChild(h("p", { class: "muted small" },
+      "测算结果按典型需要系数估算，仅供参考；最终容量以供电方案为准。"));
+    box.setAttribute("data-applied", String(a.applied_capacity));
+    box.hidden = false;
+  }
+
+  function useAdvice(a) {
+    var input = $("capacity_kva");
+    input.value = String(a.applied_capacity);
+    $("phases").value = a.phases === 1 ? "1" : "3";
+    clearError("capacity_kva");
+    clearError("phases");
+    var status = $("advisor-status");
+    status.textContent = "已将 " + intFmt.format(a.applied_capacity) + " 填入“申请容量”" +
+      (a.applied_capacity_unit === "kW" ? "（低压用户按千瓦报装）" : "") +
+      (a.phases === 1 ? "，供电相数改为单相" : "") + "。";
+    status.className = "status ok";
+    input.scrollIntoView({ behavior: "smooth", block: "center" });
+    input.focus({ preventScroll: true });
+  }
+
+  function initAdvisor() {
+    addAdvisorRow("lighting");
+    $("advisor-add").addEventListener("click", function () {
+      hideAdvice();
+      var r = addAdvisorRow("other");
+      if (r) r.querySelector(".adv-kind").focus();
+    });
+    $("advisor-form").addEventListener("submit", submitAdvisor);
+    $("advisor-open").addEventListener("click", function () { $("advisor").open = true; });
+  }
+
   // -------------------------------------------------------------------- boot
 
   window.gridcapProject = function (lon, lat) {
@@ -1432,6 +1688,8 @@
 
   document.addEventListener("DOMContentLoaded", function () {
     $("application_date").value = today();
+    $("category").addEventListener("change", showCategoryFields);
+    showCategoryFields();
     $("apply").addEventListener("submit", submit);
     $("customer_type").addEventListener("change", onCustomerType);
     $("lon").addEventListener("input", siteFromInputs);
@@ -1442,6 +1700,7 @@
         if (f && f.getAttribute("data-field")) clearError(f.getAttribute("data-field"));
       });
     });
+    initAdvisor();
     loadMap();
     loadPublication();
     loadRules();

@@ -215,7 +215,19 @@ def test_scheme_command_json_and_html(tmp_path):
     result = runner.invoke(
         app, ["scheme", "examples/application.json", "--format", "html", "--out", str(out)]
     )
-    assert result.exit_code == 0 and "供电方案答复单" in out.read_text("utf-8")
+    title = "供电方案答复单" if scheme["document"] == "reply_sheet" else "供电方案告知书"
+    assert result.exit_code == 0 and title in out.read_text("utf-8")
+    assert "内部测算" not in out.read_text("utf-8")
+    result = runner.invoke(
+        app,
+        ["scheme", "examples/application.json", "--format", "html", "--out", str(out)]
+        + ["--audience", "planner"],
+    )
+    assert result.exit_code == 0 and "内部测算" in out.read_text("utf-8")
+    result = runner.invoke(
+        app, ["scheme", "examples/application.json", "--format", "html", "--option", "ZZ"]
+    )
+    assert result.exit_code == 2 and "--option" in result.output
 
 
 def test_scheme_command_names_bad_fields(tmp_path):
