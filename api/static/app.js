@@ -1019,7 +1019,10 @@
         row("客户承担", money(c.customer), "cost-customer"),
         row("供电公司承担", money(c.utility)),
         row("政府承担", money(c.government)),
-        row("合计", money(c.total), "total"))
+        row("合计", money(c.total), "total"),
+        (opt.fees || []).map(function (f) {
+          return row(name(FEE, f.code), money(f.amount_cny) + "（政府定价，向供电公司缴纳；除容量最大的一路外按容量收取）", "fee");
+        }))
     );
 
     var steps = h("ol", { class: "steps" });

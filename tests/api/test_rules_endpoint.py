@@ -16,6 +16,16 @@ def test_rules_endpoint_matches_generated_schemes(tmp_path):
     assert published["rules_version"] == ctx.rules.version
     by_type = {b["business_type"]: b for b in published["business_types"]}
     assert set(by_type) == set(BUSINESS_TYPES)
+    # the second round's business types are published too (issue 13)
+    assert {
+        "small_micro_hv",
+        "temporary",
+        "estate_one_meter_per_household",
+        "estate_master_meter",
+    } <= set(by_type)
+    assert "voluntary_hv_proof" in [m["code"] for m in by_type["small_micro_hv"]["materials"]]
+    assert published["temporary_supply"]["use_period_months"] == 6
+    assert published["fees"]["high_reliability_fee"]["cny_per_kva"]["10"]["cable"] > 0
     site = next(p for p in ctx.points.values() if p.kind == "ring_main_unit")
     for code, (_, _, fields) in BUSINESS_TYPES.items():
         raw = {
