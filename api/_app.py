@@ -46,7 +46,13 @@ from api._service import (
     UnknownOption,
     what_if,
 )
-from capacity import CapacityError, ScenarioError, capacity_rows, rows_to_geojson
+from capacity import (
+    CapacityError,
+    ScenarioError,
+    capacity_rows,
+    public_only,
+    rows_to_geojson,
+)
 from grid_models import GridModel, bus_positions, geodesic_m, load_rules, to_geojson
 from scheme_generator import (
     InvalidApplicationError,
@@ -281,7 +287,8 @@ def create_app(
                 summary=summary,
                 rule_cap=ctx.rule_cap,
             )
-        rows = [{k: _finite(v) for k, v in r.items()} for r in rows]
+        # the public grid's capacity only: no customer-owned transformer (专变) or below
+        rows = [{k: _finite(v) for k, v in r.items()} for r in public_only(model, rows)]
         if format == "geojson":
             if level == "bus":
                 pos = bus_positions(model.net)
@@ -296,18 +303,31 @@ def create_app(
         summary="Openable capacity as published: by substation, area and feeder",
     )
     def publication() -> dict[str, Any]:
+        """The seed's 三(二)4 publication: openable capacity of the public grid that adds
+        up (a substation publishes at most what its main transformers can take; areas
+        publish their largest single figure, which is not additive), each row with what
+        binds it and when it was computed; the corridors (电力管廊通道) are in
+        /api/v1/network.geojson."""
         ctx = service.context()
-        from capacity import summarise
+        from capacity import district_total, public_only, substation_parents, summarise
 
-        points = list(ctx.points.values())
+        computed_at = service.computed_at()
+        points = public_only(model, ctx.points.values())
+        parents = substation_parents(ctx.rule_cap) if ctx.rule_cap else {}
         feeders = ctx.rule_cap.by_kind("feeder") if ctx.rule_cap else []
         return {
             "published_on": service.today().isoformat(),
+            "computed_at": computed_at,
             "network": {"id": model.id, "version": model.version},
             "rules_version": rules.version,
             "in_flight_reservations": len(ctx.reservations),
-            "by_substation": summarise(points, "substation"),
-            "by_area_class": summarise(points, "area_class"),
+            "district": {
+                "openable_kva": district_total(parents),
+                "limited_by": "main_transformers",
+                "openable_kva_max": round(max((p.openable_kva for p in points), default=0.0), 1),
+            },
+            "by_substation": summarise(points, "substation", parents, computed_at),
+            "by_area_class": summarise(points, "area_class", None, computed_at),
             "feeders": [
                 {
                     "id": f.id,
@@ -315,6 +335,7 @@ def create_app(
                     "substation_id": f.substation_id,
                     "openable_kva": _finite(round(f.openable_kva, 1)),
                     "light": f.light,
+                    "limited_by": f.limited_by,
                 }
                 for f in feeders
             ],

@@ -12,6 +12,7 @@ as loads in the background, swapping each in when it is done.
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import threading
 import time
@@ -140,6 +141,11 @@ class LiveCapacity:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self.refreshes = 0
+        self._computed_at = dt.datetime.now(dt.UTC)
+
+    def computed_at(self) -> str:
+        """When the AC figures were last swapped in (or the state was built), UTC."""
+        return self._computed_at.isoformat(timespec="seconds")
 
     # ------------------------------------------------------------------ the ledger
     def load(self) -> None:
@@ -236,6 +242,7 @@ class LiveCapacity:
         fresh = AcSnapshot.of(model, found, self.criteria.power_factor)
         with self.lock:
             state.with_ac(fresh, reserved, targets)
+            self._computed_at = dt.datetime.now(dt.UTC)
             self.refreshes += 1
         return len(targets)
 

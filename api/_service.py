@@ -143,6 +143,11 @@ class Service:
         self.live.sync()
         return self._ctx
 
+    def computed_at(self) -> str | None:
+        """When the published figures were last computed: the last AC refresh, else the
+        start (ISO time, UTC)."""
+        return self.live.computed_at() if self.live is not None else None
+
     @property
     def state(self) -> Any:
         return self.context().state

@@ -36,9 +36,12 @@ from capacity._projects import (
 )
 from capacity._publish import (
     PointCapacity,
+    district_total,
+    public_only,
     rows_to_csv,
     rows_to_geojson,
     rows_to_table,
+    substation_parents,
     summarise,
 )
 from capacity._report import (
@@ -131,5 +134,8 @@ __all__ = [
     "rule_capacity",
     "trunk_lines",
     "with_projects",
+    "district_total",
+    "public_only",
+    "substation_parents",
     "summarise",
 ]

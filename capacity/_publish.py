@@ -109,37 +109,82 @@ def _ac_kva(ac: dict[int, BusCapacity] | None, bus: int, power_factor: float) ->
     return ac[bus].p_mw_max / power_factor * 1000.0
 
 
-def summarise(rows: Iterable[ElementCapacity | PointCapacity], by: str) -> list[dict[str, Any]]:
-    """Counts by light, the total openable kVA and the largest at one element, per
-    substation or per area class (the seed asks capacity to be published by region and
-    substation). Points on one feeder share its capacity: the total of points is not what
-    the grid can take at once; the largest is what one customer can get."""
+def public_only(model: GridModel, rows: Iterable[Any]) -> list[Any]:
+    """Rows of public assets only: customer-owned transformers (专变) and whatever hangs
+    below them are the customer's, not capacity the utility can publish (seed 三(二)4
+    publishes the public grid's openable capacity)."""
+    private = {d.id for d in model.distribution_transformers.values() if d.ownership == "customer"}
+    below = {
+        cp.id
+        for cp in model.connection_points.values()
+        if cp.distribution_transformer_id in private
+    }
+    out = []
+    for r in rows:
+        rid = r.get("id") if isinstance(r, dict) else getattr(r, "id", None)
+        parent = r.get("parent_id") if isinstance(r, dict) else getattr(r, "parent_id", None)
+        if rid in private or rid in below or parent in private:
+            continue
+        out.append(r)
+    return out
+
+
+def substation_parents(rules_cap: RuleCapacity) -> dict[str, tuple[float, tuple[str, ...]]]:
+    """Per substation: what its main transformers can still take together (the sum of
+    their openable capacity, none below zero) and their ids — the binding parent of every
+    point it feeds, and the most the substation can ever publish."""
+    out: dict[str, tuple[float, tuple[str, ...]]] = {}
+    for e in rules_cap.by_kind("main_transformer"):
+        if e.substation_id is None:
+            continue
+        total, ids = out.get(e.substation_id, (0.0, ()))
+        out[e.substation_id] = (total + max(e.openable_kva, 0.0), (*ids, e.id))
+    return out
+
+
+def summarise(
+    rows: Iterable[ElementCapacity | PointCapacity],
+    by: str,
+    parents: dict[str, tuple[float, tuple[str, ...]]] | None = None,
+    computed_at: str | None = None,
+) -> list[dict[str, Any]]:
+    """Per substation or per area class (the seed publishes capacity by region and
+    substation): counts by light, the largest openable at one element
+    (``openable_kva_max``: what one customer can get) and, per substation, what it can
+    take at once (``openable_kva``): its main transformers' openable capacity, never the
+    sum of its points (points on one feeder share the feeder, feeders share the main
+    transformer) and never more than the largest point could be short of it. An area
+    class has no such parent: its ``openable_kva`` is None (not additive)."""
     groups: dict[str, dict[str, Any]] = defaultdict(
-        lambda: {
-            "elements": 0,
-            "green": 0,
-            "yellow": 0,
-            "red": 0,
-            "openable_kva_total": 0.0,
-            "openable_kva_max": 0.0,
-        }
+        lambda: {"elements": 0, "green": 0, "yellow": 0, "red": 0, "openable_kva_max": 0.0}
     )
     for r in rows:
         key = (r.substation_id if by == "substation" else r.area_class) or "unknown"
         g = groups[key]
         g["elements"] += 1
         g[r.light] += 1
-        g["openable_kva_total"] += max(r.openable_kva, 0.0)
         g["openable_kva_max"] = max(g["openable_kva_max"], r.openable_kva)
-    return [
-        {
-            by: k,
-            **v,
-            "openable_kva_total": round(v["openable_kva_total"], 1),
-            "openable_kva_max": round(v["openable_kva_max"], 1),
-        }
-        for k, v in sorted(groups.items())
-    ]
+    out = []
+    for k, v in sorted(groups.items()):
+        parent = (parents or {}).get(k) if by == "substation" else None
+        row: dict[str, Any] = {by: k, **v, "openable_kva_max": round(v["openable_kva_max"], 1)}
+        if parent is not None:
+            row["openable_kva"] = round(parent[0], 1)
+            row["limited_by"] = "main_transformers:" + ",".join(parent[1])
+            # one customer can never get more than the substation can take
+            row["openable_kva_max"] = round(min(row["openable_kva_max"], parent[0]), 1)
+        else:
+            row["openable_kva"] = None
+            row["limited_by"] = "not_additive" if by != "substation" else "unknown"
+        row["computed_at"] = computed_at
+        out.append(row)
+    return out
+
+
+def district_total(parents: dict[str, tuple[float, tuple[str, ...]]]) -> float:
+    """What the whole network can take at once: its main transformers' openable
+    capacity (substations do not share main transformers)."""
+    return round(sum(total for total, _ in parents.values()), 1)
 
 
 def rows_to_csv(rows: Sequence[dict[str, Any]]) -> str:

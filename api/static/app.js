@@ -1218,14 +1218,19 @@
     return v === null || v === undefined ? "—" : intFmt.format(v);
   }
 
-  /** Green/yellow/red counts and openable capacity, one row per group, with a total. */
-  function countTable(head, rows, attr) {
+  /** Green/yellow/red counts, what the group can take at once (a substation: its main
+   *  transformers' openable capacity; an area: not additive) and the largest single point,
+   *  one row per group, with the district in the foot. */
+  function countTable(head, rows, attr, district) {
     var th = function (text, dot) { return h("th", { class: "n" }, dot ? lightDot(dot) : null, text); };
     var tbody = h("tbody", {});
-    var total = { elements: 0, green: 0, yellow: 0, red: 0, openable_kva_total: 0, openable_kva_max: null };
+    var total = { elements: 0, green: 0, yellow: 0, red: 0, openable_kva_max: null };
     rows.forEach(function (r) {
       var a = {};
       a[attr] = r.key;
+      var together = typeof r.data.openable_kva === "number"
+        ? h("span", { title: "受主变可开放容量约束" }, kva(r.data.openable_kva))
+        : h("span", { class: "muted", title: "同一线路、同一主变上的接入点共用容量，不能相加" }, "不可相加");
       tbody.appendChild(
         h("tr", a,
           h("th", { scope: "row" }, r.label, r.sub ? h("span", { class: "muted sub" }, r.sub) : null),
@@ -1233,28 +1238,28 @@
           h("td", { class: "n c-green" }, num(r.data.green)),
           h("td", { class: "n c-yellow" }, num(r.data.yellow)),
           h("td", { class: "n c-red" }, num(r.data.red)),
-          h("td", { class: "n" }, kva(r.data.openable_kva_total)),
+          h("td", { class: "n" }, together),
           h("td", { class: "n strong" }, kva(r.data.openable_kva_max)))
       );
-      ["elements", "green", "yellow", "red", "openable_kva_total"].forEach(function (k) { total[k] += r.data[k] || 0; });
+      ["elements", "green", "yellow", "red"].forEach(function (k) { total[k] += r.data[k] || 0; });
       if (typeof r.data.openable_kva_max === "number") {
         total.openable_kva_max = Math.max(total.openable_kva_max === null ? -Infinity : total.openable_kva_max, r.data.openable_kva_max);
       }
     });
-    return h("table", { class: "grid-table counts" },
+    return h("div", { class: "table-scroll" }, h("table", { class: "grid-table counts" },
       h("thead", {},
         h("tr", {}, h("th", {}, head), th("接入点"), th("绿", "green"), th("黄", "yellow"), th("红", "red"),
-          th("合计可开放"), th("最大可开放"))),
+          th("可同时开放"), th("单点最大"))),
       tbody,
       h("tfoot", {},
         h("tr", {},
-          h("th", { scope: "row" }, "合计"),
+          h("th", { scope: "row" }, "全区"),
           h("td", { class: "n" }, num(total.elements)),
           h("td", { class: "n c-green" }, num(total.green)),
           h("td", { class: "n c-yellow" }, num(total.yellow)),
           h("td", { class: "n c-red" }, num(total.red)),
-          h("td", { class: "n" }, kva(total.openable_kva_total)),
-          h("td", { class: "n strong" }, kva(total.openable_kva_max)))));
+          h("td", { class: "n", "data-district": "" }, typeof district === "number" ? kva(district) : "—"),
+          h("td", { class: "n strong" }, kva(total.openable_kva_max))))));
   }
 
   function feederKva(v) {
@@ -1305,9 +1310,12 @@
       details("stats", open.stats !== false, "按供电区域、按变电站统计",
         h("div", { class: "pub-tables" },
           h("div", { class: "pub-table", id: "publication-by-area" }, h("h3", {}, "按供电区域"),
-            countTable("供电区域", areaRows, "data-area-class")),
+            countTable("供电区域", areaRows, "data-area-class", (pub.district || {}).openable_kva)),
           h("div", { class: "pub-table", id: "publication-by-substation" }, h("h3", {}, "按变电站"),
-            countTable("变电站", subRows, "data-substation"))))
+            countTable("变电站", subRows, "data-substation", (pub.district || {}).openable_kva))),
+        h("p", { class: "muted note" },
+          "“可同时开放”：变电站按其主变压器还可接入的容量公布，全区为各变电站之和；同一线路上的接入点共用线路容量，供电区域内不能简单相加。“单点最大”：一个客户在单个接入点最多可接入的容量。计算时间：",
+          pub.computed_at ? pub.computed_at.replace("T", " ").slice(0, 16) + "（UTC）" : "—"))
     );
 
     var feeders = pub.feeders || [];
