@@ -53,7 +53,14 @@ from capacity import (
     public_only,
     rows_to_geojson,
 )
-from grid_models import GridModel, bus_positions, geodesic_m, load_rules, to_geojson
+from grid_models import (
+    GridModel,
+    bus_positions,
+    corridor_summary,
+    geodesic_m,
+    load_rules,
+    to_geojson,
+)
 from scheme_generator import (
     InvalidApplicationError,
     SchemeError,
@@ -94,6 +101,7 @@ def create_app(
     keys = tuple(k.strip() for k in os.environ.get(PLANNER_KEYS_ENV, "").split(",") if k.strip())
     service = Service(model, db, rules, keys)
     limits = RateLimits.from_settings(rules.get("service.rate_limits"))
+    corridors = corridor_summary(model.net)  # the network's, fixed while it is loaded
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
@@ -266,8 +274,32 @@ def create_app(
         ] = "feeder",
         format: Annotated[str, Query(pattern="^(json|geojson)$")] = "json",  # noqa: A002
         summary: Annotated[str | None, Query(pattern="^(substation|area_class)$")] = None,
+        voltage: Annotated[
+            str,
+            Query(
+                pattern="^(mv|lv|all)$",
+                description="level=bus: the MV buses, the LV buses (低压) or both; lv and all "
+                "are paged and their rows carry vn_kv",
+            ),
+        ] = "mv",
+        limit: Annotated[
+            int | None, Query(ge=1, le=10_000, description="rows per page (paged: 1000)")
+        ] = None,
+        offset: Annotated[int | None, Query(ge=0, description="rows skipped")] = None,
+        *,
+        request: Request,
+        response: Response,
     ) -> Any:
+        from capacity import CriteriaError, hosting_buses
+
         ctx = service.context()
+        # Paging keeps the list body; X-Total-Count and Link say the rest (docs/capacity.md).
+        # A request without limit/offset gets every row as before, except voltage lv/all.
+        paged = limit is not None or offset is not None or voltage != "mv"
+        first, size = offset or 0, limit or 1000
+        total: int | None = None
+        if voltage != "mv" and level != "bus":
+            raise CriteriaError("voltage chooses buses: use level=bus")
         if level == "connection_point":
             rows: list[dict[str, Any]] = []
             for p in ctx.points.values():
@@ -278,6 +310,10 @@ def create_app(
                 rows.append(row)
         else:
             method = "powerflow" if level == "bus" else "rules"
+            page = None
+            if level == "bus" and paged:  # only the page's buses are searched
+                targets = hosting_buses(model.net, voltage)
+                total, page = len(targets), targets[first : first + size]
             rows = capacity_rows(
                 model,
                 level,
@@ -286,9 +322,26 @@ def create_app(
                 reservations=list(ctx.reservations),
                 summary=summary,
                 rule_cap=ctx.rule_cap,
+                voltage=voltage,
+                buses=page,
             )
         # the public grid's capacity only: no customer-owned transformer (专变) or below
         rows = [{k: _finite(v) for k, v in r.items()} for r in public_only(model, rows)]
+        if total is None:
+            total = len(rows)
+            if paged:
+                rows = rows[first : first + size]
+        response.headers["X-Total-Count"] = str(total)
+        if paged:
+            links = []
+            if first + size < total:
+                after = request.url.include_query_params(offset=first + size, limit=size)
+                links.append(f'<{after}>; rel="next"')
+            if first > 0:
+                before = request.url.include_query_params(offset=max(first - size, 0), limit=size)
+                links.append(f'<{before}>; rel="prev"')
+            if links:
+                response.headers["Link"] = ", ".join(links)
         if format == "geojson":
             if level == "bus":
                 pos = bus_positions(model.net)
@@ -328,6 +381,8 @@ def create_app(
             },
             "by_substation": summarise(points, "substation", parents, computed_at),
             "by_area_class": summarise(points, "area_class", None, computed_at),
+            # 电力管廊通道 and the roads new lines follow (geometry: /api/v1/network.geojson)
+            "corridors": corridors,
             "feeders": [
                 {
                     "id": f.id,

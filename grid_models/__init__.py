@@ -24,6 +24,7 @@ from grid_models._corridors import (
     Barrier,
     CorridorKind,
     CorridorNetwork,
+    corridor_summary,
 )
 from grid_models._errors import (
     BundleWriteError,
@@ -61,6 +62,7 @@ from grid_models._topology import derive_model, network_version
 from grid_models._validation import validate_net
 
 __all__ = [
+    "corridor_summary",
     "AREA_CLASSES",
     "BARRIER_KINDS",
     "CORRIDOR_KINDS",

@@ -1318,6 +1318,17 @@
           pub.computed_at ? pub.computed_at.replace("T", " ").slice(0, 16) + "（UTC）" : "—"))
     );
 
+    var corridors = pub.corridors || [];
+    if (corridors.length) {
+      var clist = h("ul", { class: "corridor-list", id: "publication-corridors" });
+      corridors.forEach(function (c) {
+        clist.appendChild(h("li", { "data-corridor-kind": c.kind },
+          c.name + "：" + num(c.count) + " 条，约 " + num(c.length_km) + " 公里"));
+      });
+      body.appendChild(details("corridors", open.corridors === true, "电力管廊通道及道路（新建线路沿此敷设）",
+        clist, h("p", { class: "muted note" }, "线路走向见地图；新建线路优先沿电缆管沟和道路敷设。")));
+    }
+
     var feeders = pub.feeders || [];
     var groups = [];
     var bySub = {};

@@ -324,8 +324,11 @@ def test_customer_picks_a_site_compares_options_and_chooses_one(browser: Any, se
         assert int(page.get_attribute("#publication", "data-in-flight") or "0") >= 1
 
         # Everything unfolded and drawn before the screenshot.
-        for fold in page.locator("#publication details[data-key]:not([open]) > summary").all():
-            fold.click()
+        closed = page.locator("#publication details[data-key]:not([open]) > summary")
+        for _ in range(20):  # each click opens one; the locator re-reads the rest
+            if closed.count() == 0:
+                break
+            closed.first.click()
         assert page.locator("#publication details[data-key]:not([open])").count() == 0
         assert page.locator("#rules details[data-key]:not([open])").count() == 0
         page.locator("#publication li[data-feeder-id]").first.wait_for(state="visible")

@@ -62,3 +62,10 @@ def test_no_customer_owned_asset_is_published(client):
     assert rows and not {r["id"] for r in rows} & private
     points = client.get("/api/v1/capacity?level=connection_point").json()
     assert not {r["id"] for r in points} & below
+
+
+def test_corridors_are_published(client):
+    pub = client.get("/api/v1/capacity/publication").json()
+    kinds = {c["kind"]: c for c in pub["corridors"]}
+    assert "cable_duct" in kinds and kinds["cable_duct"]["length_km"] > 0
+    assert all(c["name"] and c["count"] > 0 for c in pub["corridors"])
