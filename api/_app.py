@@ -290,7 +290,7 @@ def create_app(
         request: Request,
         response: Response,
     ) -> Any:
-        from capacity import CriteriaError, hosting_buses
+        from capacity import CriteriaError, hosting_buses, private_buses
 
         ctx = service.context()
         # Paging keeps the list body; X-Total-Count and Link say the rest (docs/capacity.md).
@@ -312,7 +312,8 @@ def create_app(
             method = "powerflow" if level == "bus" else "rules"
             page = None
             if level == "bus" and paged:  # only the page's buses are searched
-                targets = hosting_buses(model.net, voltage)
+                hidden = private_buses(model)  # customers' own networks: never published
+                targets = [b for b in hosting_buses(model.net, voltage) if b not in hidden]
                 total, page = len(targets), targets[first : first + size]
             rows = capacity_rows(
                 model,
@@ -338,7 +339,8 @@ def create_app(
                 after = request.url.include_query_params(offset=first + size, limit=size)
                 links.append(f'<{after}>; rel="next"')
             if first > 0:
-                before = request.url.include_query_params(offset=max(first - size, 0), limit=size)
+                back = max(min(first, total) - size, 0)  # past the end: the last page
+                before = request.url.include_query_params(offset=back, limit=size)
                 links.append(f'<{before}>; rel="prev"')
             if links:
                 response.headers["Link"] = ", ".join(links)

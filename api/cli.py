@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import json
 import sys
+import time
+from collections.abc import Callable
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 import typer
 from tqdm import tqdm
@@ -20,7 +22,15 @@ from capacity import (
     rows_to_geojson,
     rows_to_table,
 )
-from grid_models import DEFAULT_NETWORK, GridModel, GridModelError, load_model, to_geojson
+from grid_models import (
+    DEFAULT_NETWORK,
+    GridModel,
+    GridModelError,
+    load_model,
+    load_network,
+    model_from_net,
+    to_geojson,
+)
 from scheme_generator import SchemeError
 
 app = typer.Typer(
@@ -173,6 +183,12 @@ class CapacityEngine(StrEnum):
     bisection = "bisection"
 
 
+class VoltageClass(StrEnum):
+    mv = "mv"
+    lv = "lv"
+    all = "all"
+
+
 class TableFormat(StrEnum):
     table = "table"
     json = "json"
@@ -186,7 +202,6 @@ class SummaryBy(StrEnum):
 
 
 _TABLE_COLUMNS = {
-    "bus": ["bus", "p_mw_max", "limiting"],
     "connection_point": [
         "id",
         "name",
@@ -238,6 +253,41 @@ def _distributed_rows(
     )
     kind = _KIND_OF_LEVEL[level]
     return [e.to_dict() for e in elements.values() if e.kind == kind]
+
+
+_T = TypeVar("_T")
+
+
+class _Phases:
+    """Wall-clock time per phase of a command, told on stderr when ``verbose``."""
+
+    def __init__(self, verbose: bool) -> None:
+        self.verbose = verbose
+        self.start = time.perf_counter()
+
+    def run(self, name: str, step: Callable[[], _T]) -> _T:
+        t0 = time.perf_counter()
+        try:
+            return step()
+        finally:
+            if self.verbose:
+                typer.echo(f"{name:<14} {time.perf_counter() - t0:7.2f} s", err=True)
+
+    def total(self, note: str = "") -> None:
+        if self.verbose:
+            took = time.perf_counter() - self.start
+            typer.echo(f"{'total':<14} {took:7.2f} s{note}", err=True)
+
+
+def _load_model_timed(spec: str, phases: _Phases) -> GridModel:
+    """:func:`grid_models.load_model` in its two phases: read the network, derive the model."""
+    try:
+        net = phases.run("load network", lambda: load_network(spec))
+        model_id = spec.split(":", 1)[1] if spec.startswith("builtin:") else None
+        return phases.run("build model", lambda: model_from_net(net, model_id=model_id))
+    except GridModelError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(code=2) from exc
 
 
 def _reservations(path: Path | None) -> list[Reservation]:
@@ -312,14 +362,26 @@ def capacity(
         bool,
         typer.Option(
             "--n1-transfer",
-            help="with --level feeder: can each feeder's load be carried "
-            "through its ties if its head section fails (AC power flow per tie)",
+            help="with --level feeder: can each feeder's whole load be carried "
+            "through one of its ties if its bay is lost (AC power flow per tie, at the "
+            "rule-based peak; transferable ⇔ margin ≥ 0)",
         ),
     ] = False,
     scheduler: Annotated[
         str | None,
         typer.Option(help="rule-based sweep on Dask: 'local' (a LocalCluster) or tcp://host:port"),
     ] = None,
+    voltage: Annotated[
+        VoltageClass,
+        typer.Option(
+            help="with --level bus --method powerflow: the MV buses, the LV buses (低压) or "
+            "both; lv and all rows carry vn_kv"
+        ),
+    ] = VoltageClass.mv,
+    verbose: Annotated[
+        bool,
+        typer.Option("--verbose", help="time per phase (load, build, compute, write) on stderr"),
+    ] = False,
 ) -> None:
     """Openable capacity per element (rule-based) or per bus (AC power flow)."""
     if level is None:
@@ -331,7 +393,8 @@ def capacity(
     chosen_method = method or (
         CapacityMethod.powerflow if chosen_level is CapacityLevel.bus else CapacityMethod.rules
     )
-    model = _load(network)
+    phases = _Phases(verbose)
+    model = _load_model_timed(network, phases)
     try:
         criteria = HostingCriteria.from_rules(
             line_loading_max_percent=line_loading_max,
@@ -341,48 +404,91 @@ def capacity(
             power_factor=power_factor,
             generation=False if no_generation else None,
         )
-        if scheduler and chosen_method is CapacityMethod.rules and not (summary or n1_transfer):
-            rows = _distributed_rows(
-                network, model, chosen_level.value, scheduler, _reservations(reservations)
+        in_flight = _reservations(reservations)
+        distributed = scheduler and chosen_method is CapacityMethod.rules
+        if distributed and not (summary or n1_transfer) and voltage is VoltageClass.mv:
+            rows = phases.run(
+                "compute",
+                lambda: _distributed_rows(
+                    network, model, chosen_level.value, scheduler or "", in_flight
+                ),
             )
         else:
-            rows = capacity_rows(
-                model,
-                chosen_level.value,
-                chosen_method.value,
-                criteria,
-                engine=engine.value,
-                reservations=_reservations(reservations),
-                summary=summary.value if summary else None,
-                time_series=time_series,
-                n1=n1_transfer,
+            rows = phases.run(
+                "compute",
+                lambda: capacity_rows(
+                    model,
+                    chosen_level.value,
+                    chosen_method.value,
+                    criteria,
+                    engine=engine.value,
+                    reservations=in_flight,
+                    summary=summary.value if summary else None,
+                    time_series=time_series,
+                    n1=n1_transfer,
+                    voltage=voltage.value,
+                ),
             )
     except (CapacityError, GridModelError) as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(code=2) from exc
+    phases.run(
+        "write",
+        lambda: _write(
+            _formatted(
+                rows,
+                fmt,
+                model,
+                chosen_level,
+                chosen_method,
+                summary=summary,
+                n1_transfer=n1_transfer,
+                time_series=time_series,
+                voltage=voltage,
+            ),
+            out,
+        ),
+    )
+    phases.total(f" ({len(rows)} rows)")
+
+
+def _formatted(
+    rows: list[dict[str, Any]],
+    fmt: TableFormat,
+    model: GridModel,
+    level: CapacityLevel,
+    method: CapacityMethod,
+    *,
+    summary: SummaryBy | None,
+    n1_transfer: bool,
+    time_series: bool,
+    voltage: VoltageClass,
+) -> str:
+    """``gridcap capacity``'s rows as the text of ``--format``."""
+    per_bus = level is CapacityLevel.bus and method is CapacityMethod.powerflow
     if fmt is TableFormat.json:
-        text = json.dumps(rows, ensure_ascii=False, indent=1)
-    elif fmt is TableFormat.csv:
-        text = rows_to_csv(rows)
-    elif fmt is TableFormat.geojson:
-        kind = "capacity_" + chosen_level.value
-        if chosen_level is CapacityLevel.bus and chosen_method is CapacityMethod.powerflow:
+        return json.dumps(rows, ensure_ascii=False, indent=1)
+    if fmt is TableFormat.csv:
+        return rows_to_csv(rows)
+    if fmt is TableFormat.geojson:
+        if per_bus:
             from grid_models import bus_positions
 
             pos = bus_positions(model.net)
             rows = [{**r, "lon_deg": pos[r["bus"]][0], "lat_deg": pos[r["bus"]][1]} for r in rows]
-        text = json.dumps(rows_to_geojson(rows, kind), ensure_ascii=False, allow_nan=False)
+        collection = rows_to_geojson(rows, "capacity_" + level.value)
+        return json.dumps(collection, ensure_ascii=False, allow_nan=False)
+    columns: list[str]
+    if summary or n1_transfer:
+        columns = [c for c in (rows[0].keys() if rows else []) if c != "ties"]
+    elif per_bus:
+        columns = ["bus"] + (["vn_kv"] if voltage is not VoltageClass.mv else [])
+        columns += ["p_mw_max", "limiting"] + (["at"] if time_series else [])
+    elif level is CapacityLevel.connection_point:
+        columns = _TABLE_COLUMNS["connection_point"]  # type: ignore[assignment]
     else:
-        if summary or n1_transfer:
-            columns = [c for c in (rows[0].keys() if rows else []) if c != "ties"]
-        elif chosen_level is CapacityLevel.bus and chosen_method is CapacityMethod.powerflow:
-            columns = _TABLE_COLUMNS["bus"] + (["at"] if time_series else [])  # type: ignore
-        elif chosen_level is CapacityLevel.connection_point:
-            columns = _TABLE_COLUMNS["connection_point"]  # type: ignore[assignment]
-        else:
-            columns = _ELEMENT_COLUMNS
-        text = rows_to_table(rows, columns)
-    _write(text, out)
+        columns = _ELEMENT_COLUMNS
+    return rows_to_table(rows, columns)
 
 
 @app.command("what-if")
@@ -395,12 +501,17 @@ def what_if_command(
         typer.Option(help="the service's database: show which stored applications change scheme"),
     ] = None,
 ) -> None:
-    """Apply a scenario to a copy of the network and show the capacity before and after."""
+    """Apply a scenario to a copy of the network and show the capacity before and after,
+    with a checked project for every element left red; with ``years`` in the scenario, a
+    multi-year study: the problem list of every year and the project library."""
     from capacity import load_scenario, render_what_if, what_if, write_what_if_pngs
 
     model = _load(network)
     try:
         loaded = load_scenario(scenario, model)
+        if loaded.years:
+            _study_command(model, loaded, out, database)
+            return
         with tqdm(total=3, desc="what-if", disable=None) as bar:
             result = what_if(model, loaded)
             bar.update(1)
@@ -432,6 +543,7 @@ def what_if_command(
                     "summary": summary,
                     "newly_constrained": result.newly_constrained,
                     "upgrades": result.upgrades,
+                    "not_closable": result.not_closable,
                     "applications": applications,
                     "elements": result.rows,
                 },
@@ -449,7 +561,7 @@ def what_if_command(
         )
         (out / "what_if.html").write_text(render_what_if(result), "utf-8")
         write_what_if_pngs(result, out)
-        (out / "upgrades.csv").write_text(rows_to_csv(result.upgrades), "utf-8")
+        (out / "upgrades.csv").write_text(rows_to_csv(_flat(result.upgrades)), "utf-8")
         typer.echo(
             f"wrote {out}: capacity_before_after.csv, what_if.json, "
             "capacity_after.geojson, what_if.html, upgrades.csv, capacity_map.png, "
@@ -461,6 +573,12 @@ def what_if_command(
         f"lights before {summary['lights']['before']}, after "
         f"{summary['lights']['after']}; newly constrained: "
         f"{summary['newly_constrained']}"
+    )
+    typer.echo(
+        f"upgrades: {summary['upgrades']} projects, {summary['upgrade_cost_cny']:,.0f} CNY "
+        f"(customer-owned transformers {summary['upgrade_cost_customer_cny']:,.0f} CNY), "
+        f"lights with them {summary['lights']['with_upgrades']}; "
+        f"not closable by the catalogue: {summary['not_closable']}"
     )
     feeders = [
         r
@@ -476,6 +594,52 @@ def what_if_command(
                 ["id", "name", "c1_kva_before", "c1_kva_after", "light_before", "light_after"],
             )
         )
+
+
+def _flat(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Rows for a CSV file: lists joined with ``;`` (project ids, line numbers)."""
+    return [
+        {k: ";".join(map(str, v)) if isinstance(v, list) else v for k, v in r.items()} for r in rows
+    ]
+
+
+def _study_command(model: GridModel, scenario: Any, out: Path | None, database: str | None) -> None:
+    """A multi-year study: run it, write its files, print the figures per year."""
+    from capacity import run_study, write_study
+
+    with tqdm(total=2, desc=f"study {scenario.years} years", disable=None) as bar:
+        study = run_study(model, scenario)
+        bar.update(1)
+        final = study.years[-1].model_after
+        applications = _applications_effect(model, final, scenario, database)
+        bar.update(1)
+    summary = study.summary()
+    if out is not None:
+        names = write_study(study, out, {"applications": applications})
+        typer.echo(f"wrote {out}: {', '.join(names)}", err=True)
+    typer.echo(
+        f"scenario {summary['scenario']} over {summary['years']} years: "
+        + "; ".join(summary["changes"])
+    )
+    rows = [
+        {
+            "year": y["year"],
+            **y["problems"],
+            "red_points": y["red_points"],
+            "projects": y["projects"],
+            "cost_cny": y["cost_cny"],
+            "customer_cny": y["cost_customer_cny"],
+            "unresolved": y["unresolved"],
+        }
+        for y in summary["per_year"]
+    ]
+    typer.echo(rows_to_table(rows, list(rows[0])))
+    typer.echo(
+        f"project library: {summary['projects']} projects, {summary['cost_cny']:,} CNY "
+        f"(customer-owned transformers {summary['cost_customer_cny']:,} CNY); "
+        f"elements no catalogue project closes: {summary['unresolved']}; "
+        f"{summary['seconds']:.1f} s"
+    )
 
 
 def _applications_effect(

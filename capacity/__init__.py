@@ -4,12 +4,16 @@
   segment, distribution transformer and connection point, in-flight reservations
   deducted along each supply path (domain.md §2).
 - :func:`fast_hosting` (default) and :func:`reference_hosting` (pandapower bisection):
-  the largest load an AC power flow accepts at each bus, and what binds.
+  the largest load an AC power flow accepts at each bus, and what binds; by default at
+  every MV bus, the LV buses (低压) or both with ``voltage`` (:func:`hosting_buses`).
 - :func:`connection_point_capacity`: a point's openable capacity, min(rules, AC).
 - :class:`CapacityState`: the capacity kept current by reservations (totals per element,
   path-length updates, the AC figure adjusted until a fresh AC search replaces it).
 - :func:`project_for` / :func:`point_capacity_after`: the supporting project that gives an
   element the room needed, and a point's capacity recomputed with projects in place.
+- :func:`what_if` / :func:`run_study`: a scenario on a copy of the network, one year or
+  several, with the problem list and the projects (checked by recomputation) that close
+  every red element (:func:`close_red`).
 """
 
 from capacity._criteria import HostingCriteria
@@ -22,7 +26,14 @@ from capacity._errors import (
     UnknownElementError,
 )
 from capacity._fast import fast_hosting
-from capacity._hosting import BusCapacity, base_case_voltages, bus_levels, reference_hosting
+from capacity._hosting import (
+    VOLTAGES,
+    BusCapacity,
+    base_case_voltages,
+    bus_levels,
+    hosting_buses,
+    reference_hosting,
+)
 from capacity._islands import island_hosting, island_net
 from capacity._loads import LoadProfiles, load_profiles
 from capacity._projects import (
@@ -37,6 +48,7 @@ from capacity._projects import (
 from capacity._publish import (
     PointCapacity,
     district_total,
+    private_buses,
     public_only,
     rows_to_csv,
     rows_to_geojson,
@@ -55,10 +67,20 @@ from capacity._rules_based import (
     Reservation,
     RuleCapacity,
     apply_inflight,
+    n1_secure_of,
     rule_capacity,
     trunk_lines,
 )
 from capacity._state import AcSnapshot, CapacityState
+from capacity._study import (
+    StudyProject,
+    StudyResult,
+    StudyYear,
+    close_red,
+    problem_list,
+    run_study,
+    year_network,
+)
 from capacity._timeseries import ac_capacity_over_time, critical_steps
 from capacity._transfer import (
     FeederTransfer,
@@ -75,8 +97,8 @@ from capacity._whatif import (
     load_scenario,
     what_if,
 )
-from capacity._whatif_png import write_what_if_pngs
-from capacity._whatif_report import render_what_if
+from capacity._whatif_png import write_study_pngs, write_what_if_pngs
+from capacity._whatif_report import render_study, render_what_if, write_study
 
 __all__ = [
     "AcSnapshot",
@@ -85,6 +107,7 @@ __all__ = [
     "island_hosting",
     "island_net",
     "LEVELS",
+    "VOLTAGES",
     "Scenario",
     "ScenarioError",
     "WhatIfResult",
@@ -92,6 +115,16 @@ __all__ = [
     "load_scenario",
     "what_if",
     "write_what_if_pngs",
+    "StudyProject",
+    "StudyResult",
+    "StudyYear",
+    "close_red",
+    "problem_list",
+    "render_study",
+    "run_study",
+    "write_study",
+    "write_study_pngs",
+    "year_network",
     "BaseCaseError",
     "BusCapacity",
     "CapacityError",
@@ -114,6 +147,7 @@ __all__ = [
     "ac_capacity_over_time",
     "base_case_voltages",
     "bus_levels",
+    "hosting_buses",
     "capacity_rows",
     "connection_point_capacity",
     "distributed_rule_capacity",
@@ -121,6 +155,7 @@ __all__ = [
     "critical_steps",
     "fast_hosting",
     "load_profiles",
+    "n1_secure_of",
     "n1_transfer",
     "reference_hosting",
     "render_what_if",
@@ -135,6 +170,7 @@ __all__ = [
     "trunk_lines",
     "with_projects",
     "district_total",
+    "private_buses",
     "public_only",
     "substation_parents",
     "summarise",

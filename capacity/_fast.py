@@ -30,6 +30,7 @@ from capacity._criteria import HostingCriteria
 from capacity._hosting import (
     BusCapacity,
     Limits,
+    Voltage,
     _targets,
     base_limits,
     bus_levels,
@@ -52,14 +53,16 @@ def fast_hosting(
     rules: Rules | None = None,
     extra_load_mw: Mapping[int, float] | None = None,
     base_voltages: dict[int, float] | None = None,
+    voltage: Voltage = "mv",
 ) -> list[BusCapacity]:
-    """AC hosting capacity of ``buses`` (default: every MV bus) with the ladder engine;
+    """AC hosting capacity of ``buses`` (default: every in-service bus of the ``voltage``
+    level(s), see :func:`~capacity._hosting.hosting_buses`) with the ladder engine;
     ``base_voltages``, when given, receives the solved base case's bus voltages (pu)."""
     work = prepare_net(net, criteria, extra_load_mw)
     if base_voltages is not None:
         base_voltages.update(solved_voltages(work))
     levels = bus_levels(work, rules)
-    targets = _targets(work, levels, buses)
+    targets = _targets(work, levels, buses, voltage)
     level_of = dict(zip(work.bus.index.tolist(), levels.tolist(), strict=True))
     limits = base_limits(work, criteria, levels)
     model = _PathModel(work, levels, criteria, limits)

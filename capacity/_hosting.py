@@ -11,6 +11,7 @@ plainly right, and the fast engine is tested against it.
 from __future__ import annotations
 
 import copy
+import importlib
 import warnings
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -18,13 +19,55 @@ from typing import Literal
 
 import numpy as np
 import pandapower as pp
+from numba.core.caching import NullCache
+from numba.core.dispatcher import Dispatcher
 from scipy.sparse.linalg import MatrixRankWarning
 
 from capacity._criteria import HostingCriteria
-from capacity._errors import BaseCaseError, MissingRatingError, UnknownElementError
+from capacity._errors import (
+    BaseCaseError,
+    CriteriaError,
+    MissingRatingError,
+    UnknownElementError,
+)
 from grid_models import Rules, load_rules
 
 Level = Literal["hv", "mv", "lv"]
+#: which buses a search covers by default: the MV level, the LV level, or both
+Voltage = Literal["mv", "lv", "all"]
+VOLTAGES: tuple[str, ...] = ("mv", "lv", "all")
+_LEVELS_OF_VOLTAGE = {"mv": ("mv",), "lv": ("lv",), "all": ("mv", "lv")}
+
+# pandapower compiles its Newton-Raphson kernels with numba on the first power flow of
+# every process (about 2-5 s) and does not cache them; a command-line run pays that each
+# time. Caching them (on disk beside pandapower's modules, or numba's user-wide cache
+# directory when those are read-only) turns a second run's first power flow into a load.
+_PANDAPOWER_KERNELS = (
+    "pandapower.build_bus",
+    "pandapower.pf.makeYbus_numba",
+    "pandapower.pf.dSbus_dV_numba",
+    "pandapower.pf.create_jacobian_numba",
+    "pandapower.pf.pfsoln_numba",
+)
+
+
+def _cache_pandapower_kernels() -> None:
+    for name in _PANDAPOWER_KERNELS:
+        try:
+            module = importlib.import_module(name)
+        except ModuleNotFoundError:  # another pandapower layout: those compile as before
+            continue
+        for value in vars(module).values():
+            # numba keeps a dispatcher's cache in ``_cache``; NullCache: compiled each run
+            cached = getattr(value, "_cache", None)
+            if isinstance(value, Dispatcher) and isinstance(cached, NullCache):
+                try:
+                    value.enable_caching()
+                except RuntimeError:  # no writable cache location: it compiles as before
+                    continue
+
+
+_cache_pandapower_kernels()
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,6 +99,14 @@ def bus_levels(net: pp.pandapowerNet, rules: Rules | None = None) -> np.ndarray:
     lv_max = float(rules.get("network_defaults.voltage_levels.lv_max_kv"))
     vn = net.bus["vn_kv"].to_numpy(float)
     return np.where(vn >= hv_min, "hv", np.where(vn <= lv_max, "lv", "mv"))
+
+
+def hosting_buses(
+    net: pp.pandapowerNet, voltage: str = "mv", rules: Rules | None = None
+) -> list[int]:
+    """The buses a search covers by default, in bus-table order: every in-service bus of the
+    MV level (``voltage="mv"``), of the LV level (``"lv"``, 低压) or of both (``"all"``)."""
+    return _targets(net, bus_levels(net, rules), None, voltage)
 
 
 def prepare_net(
@@ -289,19 +340,21 @@ def reference_hosting(
     rules: Rules | None = None,
     warm_start: bool = False,
     extra_load_mw: Mapping[int, float] | None = None,
+    voltage: Voltage = "mv",
 ) -> list[BusCapacity]:
     """Bisection with a full pandapower AC power flow per step (the reference method).
 
-    ``buses`` defaults to every in-service bus of the MV level. Resolution and search cap
-    come from ``criteria``. ``warm_start`` starts each power flow from the previous
-    results (same answers, fewer Newton iterations).
+    ``buses`` defaults to every in-service bus of the ``voltage`` level(s) (see
+    :func:`hosting_buses`). Resolution and search cap come from ``criteria``.
+    ``warm_start`` starts each power flow from the previous results (same answers, fewer
+    Newton iterations).
     """
     init = "results" if warm_start else "auto"
     work = prepare_net(net, criteria, extra_load_mw)
     levels = bus_levels(work, rules)
     limits = base_limits(work, criteria, levels)
     level_of = dict(zip(work.bus.index.tolist(), levels.tolist(), strict=True))
-    targets = _targets(work, levels, buses)
+    targets = _targets(work, levels, buses, voltage)
     load_idx = int(
         pp.create_load(
             work, targets[0] if targets else work.bus.index[0], 0.0, name="gridcap hosting probe"
@@ -362,10 +415,18 @@ def _check_ratings(net: pp.pandapowerNet) -> None:
         )
 
 
-def _targets(net: pp.pandapowerNet, levels: np.ndarray, buses: Iterable[int] | None) -> list[int]:
+def _targets(
+    net: pp.pandapowerNet,
+    levels: np.ndarray,
+    buses: Iterable[int] | None,
+    voltage: str = "mv",
+) -> list[int]:
     in_service = net.bus["in_service"].to_numpy(bool)
     if buses is None:
-        return [int(b) for b in net.bus.index[(levels == "mv") & in_service]]
+        if voltage not in _LEVELS_OF_VOLTAGE:
+            raise CriteriaError(f"voltage {voltage!r} is not one of {', '.join(VOLTAGES)}")
+        wanted = np.isin(levels, _LEVELS_OF_VOLTAGE[voltage])
+        return [int(b) for b in net.bus.index[wanted & in_service]]
     chosen = [int(b) for b in buses]
     missing = sorted(set(chosen) - set(net.bus.index.tolist()))
     if missing:

@@ -119,14 +119,52 @@ def public_only(model: GridModel, rows: Iterable[Any]) -> list[Any]:
         for cp in model.connection_points.values()
         if cp.distribution_transformer_id in private
     }
+    buses = private_buses(model)
     out = []
     for r in rows:
         rid = r.get("id") if isinstance(r, dict) else getattr(r, "id", None)
         parent = r.get("parent_id") if isinstance(r, dict) else getattr(r, "parent_id", None)
+        bus = r.get("bus") if isinstance(r, dict) else None
         if rid in private or rid in below or parent in private:
             continue
+        if rid is None and bus is not None and int(bus) in buses:
+            continue  # a bus row of a customer's own LV network
         out.append(r)
     return out
+
+
+def private_buses(model: GridModel) -> frozenset[int]:
+    """The buses of customers' own LV networks: each customer-owned transformer's LV bus
+    and every bus reached from it by lines below 1 kV (kept with the model)."""
+    known = model.__dict__.get("_private_buses")
+    if known is not None:
+        return frozenset(known)
+    net = model.net
+    starts = [
+        d.lv_bus for d in model.distribution_transformers.values() if d.ownership == "customer"
+    ]
+    found: set[int] = set()
+    if starts:
+        vn = net.bus["vn_kv"]
+        lines = net.line[net.line["in_service"].astype(bool)]
+        low = (vn.reindex(lines["from_bus"]).to_numpy() < 1.0) & (
+            vn.reindex(lines["to_bus"]).to_numpy() < 1.0
+        )
+        lv = lines[low]
+        adjacent: dict[int, list[int]] = defaultdict(list)
+        for a, b in zip(lv["from_bus"].tolist(), lv["to_bus"].tolist(), strict=True):
+            adjacent[int(a)].append(int(b))
+            adjacent[int(b)].append(int(a))
+        stack = [int(b) for b in starts]
+        while stack:
+            b = stack.pop()
+            if b in found:
+                continue
+            found.add(b)
+            stack.extend(adjacent.get(b, ()))
+    result = frozenset(found)
+    model.__dict__["_private_buses"] = result
+    return result
 
 
 def substation_parents(rules_cap: RuleCapacity) -> dict[str, tuple[float, tuple[str, ...]]]:

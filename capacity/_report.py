@@ -8,7 +8,13 @@ from typing import Any, Literal
 from capacity._criteria import HostingCriteria
 from capacity._errors import CriteriaError
 from capacity._fast import fast_hosting
-from capacity._hosting import BusCapacity, base_case_voltages, reference_hosting
+from capacity._hosting import (
+    VOLTAGES,
+    BusCapacity,
+    base_case_voltages,
+    hosting_buses,
+    reference_hosting,
+)
 from capacity._publish import PointCapacity, point_capacities, summarise
 from capacity._rules_based import Reservation, RuleCapacity, rule_capacity
 from capacity._timeseries import ac_capacity_over_time
@@ -104,6 +110,8 @@ def capacity_rows(
     time_series: bool = False,
     n1: bool = False,
     rule_cap: RuleCapacity | None = None,
+    voltage: str = "mv",
+    buses: Sequence[int] | None = None,
 ) -> list[dict[str, Any]]:
     """Rows for ``gridcap capacity``: per element, per bus or per connection point.
 
@@ -111,30 +119,45 @@ def capacity_rows(
     (each row says when it binds). ``n1``: with ``level="feeder"``, the N-1 transfer check
     of every feeder instead of its rule-based capacity. ``rule_cap``: the rule-based
     capacity with the reservations in force, when the caller keeps it (the service).
+
+    Per bus by AC power flow: ``voltage`` chooses the buses (``mv``, the default; ``lv``,
+    低压; ``all``), ``buses`` names them instead (a page of :func:`hosting_buses` of that
+    ``voltage``). Rows of ``lv`` and ``all`` carry the bus's ``vn_kv``; ``mv`` rows keep the
+    three keys of the interface contract.
     """
     if level not in LEVELS:
         raise CriteriaError(f"level {level!r} is not one of {', '.join(LEVELS)}")
     if method not in ("rules", "powerflow"):
         raise CriteriaError(f"method {method!r} is not rules or powerflow")
+    if voltage not in VOLTAGES:
+        raise CriteriaError(f"voltage {voltage!r} is not one of {', '.join(VOLTAGES)}")
+    per_bus = level == "bus" and method == "powerflow"
+    if (voltage != "mv" or buses is not None) and not per_bus:
+        raise CriteriaError("--voltage chooses buses: use --level bus --method powerflow")
     if n1:
         if level != "feeder":
             raise CriteriaError("the N-1 transfer check is per feeder: use --level feeder")
         return [t.to_dict() for t in n1_transfer(model, criteria, rules=rules)]
-    if level == "bus" and method == "powerflow":
+    if per_bus:
         if summary:
             raise CriteriaError("--summary applies to rule-based or connection-point rows")
+        targets = list(buses) if buses is not None else hosting_buses(model.net, voltage, rules)
         if time_series:
             if engine != "fast" or reservations:
                 raise CriteriaError(
                     "the time-series search runs the fast engine without reservations"
                 )
-            return [c.to_dict() for c in ac_capacity_over_time(model, criteria, rules=rules)]
-        return [
-            c.to_dict()
-            for c in ac_capacity(
-                model, criteria, engine=engine, reservations=reservations, rules=rules
+            found = ac_capacity_over_time(model, criteria, targets, rules=rules)
+        elif not targets:  # an empty page: no power flow to solve
+            found = []
+        else:
+            found = ac_capacity(
+                model, criteria, targets, engine=engine, reservations=reservations, rules=rules
             )
-        ]
+        if voltage == "mv":
+            return [c.to_dict() for c in found]
+        vn_kv = model.net.bus["vn_kv"]
+        return [{**c.to_dict(), "vn_kv": float(vn_kv.at[c.bus])} for c in found]
     if method == "powerflow" and level != "connection_point":
         raise CriteriaError(
             "the power-flow method gives capacity at buses: use --level bus or "

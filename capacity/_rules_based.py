@@ -17,6 +17,15 @@ or anything upstream red). Limits:
 The present maximum load is the peak over the evaluation period of the sum of the loads
 an element supplies (each load's peak times its profile), season by season against that
 season's rating. Every number comes from the rules file.
+
+N-1 (N-1 安全), decided here and only here (:func:`n1_secure_of`): an element is N-1 secure
+when the N-1 rule does not flag it for want of a backup (``n1_flagged``: a radial feeder,
+the only main transformer of a substation and its bus section) and ``C1 ≥ 0`` — its load
+is within the N-1 limit, so it can be carried after the outage of any one element the way
+the rule assumes. Segments and distribution transformers have no N-1 load rate of their
+own: they are never flagged, and secure when within their limit. A connection point is
+secure when every element on its supply path is. The AC transfer check
+(:func:`capacity.n1_transfer`) reads these figures and does not redefine them.
 """
 
 from __future__ import annotations
@@ -28,6 +37,7 @@ from dataclasses import dataclass, field, replace
 from typing import Literal
 
 import numpy as np
+import pandapower as pp
 import pandas as pd
 from scipy.sparse import csr_matrix
 
@@ -58,7 +68,14 @@ class Reservation:
 
 @dataclass(frozen=True, slots=True)
 class ElementCapacity:
-    """One element's openable capacity (kVA) with how it was reached."""
+    """One element's openable capacity (kVA) with how it was reached.
+
+    ``n1_flagged``: the N-1 rule flags the element for want of a backup (radial feeder: no
+    tie; a substation with one main transformer: the unit and its bus section), so its
+    limit has no N-1 reserve (λ = 100 %); a point is flagged when anything on its path is.
+    ``n1_secure`` (N-1 安全) ⇔ ``not n1_flagged and c1_kva ≥ 0``, always
+    (:func:`n1_secure_of`); in-flight capacity (C2) does not change it.
+    """
 
     id: str
     kind: ElementKind
@@ -75,6 +92,7 @@ class ElementCapacity:
     limited_by: str
     light: Light
     n1_secure: bool
+    n1_flagged: bool
     substation_id: str | None
     parent_id: str | None
     lon_deg: float = math.nan
@@ -110,6 +128,19 @@ class SeasonPeaks:
         r = self.row_of[element_id]
         limit = rating_kva * float(self.load_rate[r])
         return float(np.min(limit * self.factors[r] - self.peaks[r]))
+
+    def binding_load_kva(self, element_id: str, rating_kva: float) -> float:
+        """The load (kVA) at the time C1 binds: the highest load of the season whose margin
+        is the smallest — the load C1 was taken from (``C1 = limit·factor − this``)."""
+        r = self.row_of[element_id]
+        limit = rating_kva * float(self.load_rate[r])
+        return float(self.peaks[r, int(np.argmin(limit * self.factors[r] - self.peaks[r]))])
+
+
+def n1_secure_of(c1_kva: float, n1_flagged: bool) -> bool:
+    """N-1 secure (N-1 安全): not flagged for want of a backup, and ``C1 ≥ 0`` (the load is
+    within the N-1 limit). The one definition every figure of the package uses."""
+    return not n1_flagged and c1_kva >= 0
 
 
 @dataclass
@@ -222,7 +253,7 @@ def rule_capacity(
     wp = (supply @ weights_p).toarray()
     wq = (supply @ weights_q).toarray()
 
-    limits, ratings, lam, secure, factor_kind = _limits(model, rows, cap_rules, vn, bus_pos)
+    limits, ratings, lam, flagged, factor_kind = _limits(model, rows, cap_rules, vn, bus_pos)
     seasons = sorted(set(profiles.season.tolist()))
     season_factor = {s: _season_factors(cap_rules, s) for s in seasons}
     best_margin = np.full(n_rows, np.inf)
@@ -282,7 +313,8 @@ def rule_capacity(
             openable_kva=c1,
             limited_by=eid,
             light="green",
-            n1_secure=bool(secure[r]),
+            n1_secure=n1_secure_of(c1, bool(flagged[r])),
+            n1_flagged=bool(flagged[r]),
             substation_id=sub_id,
             parent_id=parent if parent in row_of else None,
             lon_deg=lon,
@@ -295,6 +327,8 @@ def rule_capacity(
         path = [e for e in path_of[cp_id][1:] if e in base]
         if not path:
             continue
+        c1 = min(base[e].c1_kva for e in path)
+        cp_flagged = any(base[e].n1_flagged for e in path)
         base[cp_id] = ElementCapacity(
             id=cp_id,
             kind="connection_point",
@@ -304,13 +338,14 @@ def rule_capacity(
             limit_kva=math.nan,
             peak_kva=math.nan,
             peak_at="",
-            c1_kva=min(base[e].c1_kva for e in path),
+            c1_kva=c1,
             inflight_kva=0.0,
             c2_kva=math.nan,
             openable_kva=math.nan,
             limited_by="",
             light="green",
-            n1_secure=all(base[e].n1_secure for e in path),
+            n1_secure=n1_secure_of(c1, cp_flagged),
+            n1_flagged=cp_flagged,
             substation_id=cp.substation_id,
             parent_id=path[0],
             lon_deg=cp.lon_deg,
@@ -388,6 +423,7 @@ def apply_inflight(base: RuleCapacity, inflight: Mapping[str, float]) -> RuleCap
         result[cp_id] = replace(
             e,
             c1_kva=c1,
+            n1_secure=n1_secure_of(c1, e.n1_flagged),
             inflight_kva=inflight.get(cp_id, 0.0),
             c2_kva=c2,
             openable_kva=min(result[worst].openable_kva, c2),
@@ -467,18 +503,34 @@ def _season_factors(cap_rules: dict, season: str) -> tuple[float, float]:
     return float(oh), float(cb)
 
 
+def _is_cable(line_type: object) -> bool:
+    """pandapower's line type ``cs`` (cable system) takes the cable seasonal factor; every
+    other line the overhead one."""
+    return str(line_type).startswith("cs")
+
+
+def line_rating_factors(net: pp.pandapowerNet, cap_rules: dict, season: str) -> np.ndarray:
+    """Each line's seasonal rating factor (the one C1 applies): cable or overhead."""
+    overhead, cable = _season_factors(cap_rules, season)
+    if "type" not in net.line:
+        return np.full(len(net.line), overhead)
+    is_cable = np.array([_is_cable(t) for t in net.line["type"].tolist()], dtype=bool)
+    return np.where(is_cable, cable, overhead)
+
+
 def _limits(
     model: GridModel, rows: Sequence[str], cap_rules: dict, vn: np.ndarray, bus_pos: pd.Index
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Per element row: limit kVA (nominal rating × λ), rating kVA, λ, N-1 secure flag and
-    which seasonal factor applies (``overhead``, ``cable`` or ``none``)."""
+    """Per element row: limit kVA (nominal rating × λ), rating kVA, λ, whether the N-1 rule
+    flags it for want of a backup (radial feeder, a substation's only unit and its section)
+    and which seasonal factor applies (``overhead``, ``cable`` or ``none``)."""
     net = model.net
     line = net.line
     n = len(rows)
     limits = np.zeros(n)
     ratings = np.zeros(n)
     lam = np.ones(n)
-    secure = np.ones(n, dtype=bool)
+    flagged = np.zeros(n, dtype=bool)
     factor_kind = np.full(n, "none", dtype=object)
     modes = cap_rules["load_rate_limits"]
     k_over = float(cap_rules["main_transformer_overload_factor"])
@@ -491,7 +543,7 @@ def _limits(
     types = line["type"].to_numpy() if "type" in line else None
 
     def cable(pos: int) -> bool:
-        return types is not None and str(types[pos]).startswith("cs")
+        return types is not None and _is_cable(types[pos])
 
     feeders = [e for e in rows if e.startswith("fd:")]
     trunk = trunk_lines(model, feeders) if len(feeders) < len(model.feeders) else trunk_lines(model)
@@ -502,14 +554,14 @@ def _limits(
             units = n_units[m.substation_id]
             ratings[r] = m.sn_mva * 1000.0
             lam[r] = 1.0 if units <= 1 else k_over * (units - 1) / units
-            secure[r] = units > 1
+            flagged[r] = units <= 1
         elif kind == "bus_section":
             sec = model.bus_sections[eid]
             feeding = [model.main_transformers[m] for m in sec.main_transformer_ids]
             n_sub = n_units[sec.substation_id]
             ratings[r] = sum(u.sn_mva for u in feeding) * 1000.0
             lam[r] = 1.0 if n_sub <= 1 else k_over * (n_sub - 1) / n_sub
-            secure[r] = n_sub > 1
+            flagged[r] = n_sub <= 1
         elif kind == "feeder":
             fd = model.feeders[eid]
             pos = line_pos.get_indexer(list(trunk.get(eid, (fd.head_line,))))
@@ -517,7 +569,7 @@ def _limits(
             u_kv = float(vn[bus_pos.get_loc(fd.head_bus)])
             ratings[r] = _SQRT3 * u_kv * imax[weakest] * 1000.0
             lam[r] = float(modes[fd.wiring_mode])
-            secure[r] = fd.wiring_mode != "radial"
+            flagged[r] = fd.wiring_mode == "radial"  # no tie
             factor_kind[r] = "cable" if cable(weakest) else "overhead"
         elif kind == "segment":
             seg = model.segments[eid]
@@ -530,7 +582,7 @@ def _limits(
             ratings[r] = model.distribution_transformers[eid].sn_kva
             lam[r] = dt_rate
         limits[r] = ratings[r] * lam[r]
-    return limits, ratings, lam, secure, factor_kind
+    return limits, ratings, lam, flagged, factor_kind
 
 
 def trunk_lines(
@@ -651,6 +703,7 @@ def path_after(
             rating_kva=float(rating),
             limit_kva=float(rating) * e.load_rate_limit,
             c1_kva=c1,
+            n1_secure=n1_secure_of(c1, e.n1_flagged),
             inflight_kva=reserved.get(eid, 0.0),
             c2_kva=c1 - reserved.get(eid, 0.0),
         )

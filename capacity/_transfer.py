@@ -1,9 +1,25 @@
-"""N-1 transfer (N-1 转供校验): if a feeder's head section fails, can its ties carry its load?
+"""N-1 transfer (N-1 转供校验): if a feeder's bay is lost, can one of its ties carry its load?
 
-For each feeder with ties, the head segment (from the substation bay to the first switch)
-is taken out, each tie is closed in turn, and pandapower's AC power flow says whether the
-restored network stays within its loading limits and voltage band. The margin is how much
-more apparent power the tightest element of the restored supply could carry.
+For each feeder with ties, its head line (the substation bay's outgoing line) is taken out
+and each tie is closed in turn; pandapower's AC power flow gives the restored network, and
+from that one solution come both the margin and the verdict:
+
+- ``TieTransfer.margin_kva``: how much more load (kVA) the restored supply could take before
+  its tightest limit — each line of the two feeders and the tie at the line loading limit
+  of its seasonal rating, each main transformer feeding the partner at the transformer
+  loading limit, each bus of the two feeders in its voltage band (first order: drops from
+  the partner's bus section scale with the load it carries); −∞ when the power flow does
+  not converge. ``ok`` ⇔ ``margin_kva ≥ 0``.
+- ``FeederTransfer.margin_kva``: the best tie's margin (−∞ with no tie); ``transferable`` ⇔
+  ``margin_kva ≥ 0`` — the feeder's whole load moves through one tie and everything stays
+  within limits.
+
+The loading is the rule-based engine's (:func:`capacity.rule_capacity`): every load at the
+time step where the feeder's C1 binds (its ``peak_at``), lines rated with that season's
+factors, and ``load_kva`` the load C1 was taken from. ``n1_secure`` and ``c1_kva`` are read
+from there, not recomputed: they are the utility's N-1 rule (λ by wiring mode), while
+``transferable`` is the AC check of one outage with the actual partners — the two answer
+different questions and may differ (docs/capacity.md, "N-1 figures").
 """
 
 from __future__ import annotations
@@ -11,6 +27,7 @@ from __future__ import annotations
 import copy
 import math
 import warnings
+from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -21,12 +38,28 @@ from scipy.sparse.linalg import MatrixRankWarning
 
 from capacity._criteria import HostingCriteria
 from capacity._hosting import bus_levels
-from grid_models import GridModel, Rules
+from capacity._loads import load_profiles
+from capacity._rules_based import RuleCapacity, line_rating_factors, rule_capacity
+from capacity._timeseries import net_at
+from grid_models import GridModel, Rules, load_rules
+
+_SQRT3 = math.sqrt(3.0)
+#: below this drop (pu) a bus's voltage is taken as not moving with the load
+_MIN_DROP_PU = 1e-3
+
+
+def _finite(x: float, digits: int) -> float | None:
+    return round(x, digits) if math.isfinite(x) else None
 
 
 @dataclass(frozen=True, slots=True)
 class TieTransfer:
-    """One tie closed to restore a feeder after its head section fails."""
+    """One tie closed to carry a feeder's whole load after its bay (head line) is lost.
+
+    ``margin_kva``: the least spare over every limit the check applies (module docstring),
+    ``limiting`` what sets it (``line:<index>``, ``trafo:<index>``, ``vm:<bus>`` or
+    ``nonconvergence``); ``ok`` ⇔ ``margin_kva ≥ 0``, by construction.
+    """
 
     tie_id: str
     partner_id: str | None
@@ -34,31 +67,50 @@ class TieTransfer:
     max_loading_percent: float
     min_vm_pu: float
     margin_kva: float
-    ok: bool
     limiting: str
+
+    @property
+    def ok(self) -> bool:
+        """The restored supply is within every limit: the margin is not negative."""
+        return self.margin_kva >= 0
 
 
 @dataclass(frozen=True, slots=True)
 class FeederTransfer:
-    """A feeder's N-1 transfer check: every tie tried, the best one kept."""
+    """A feeder's N-1 transfer check: every tie tried, the best one kept.
+
+    ``load_kva``, ``at``, ``c1_kva`` and ``n1_secure`` are the rule-based figures of the
+    feeder (read, not recomputed); ``margin_kva`` is the best tie's margin (−∞ with no tie)
+    and ``transferable`` ⇔ ``margin_kva ≥ 0``, by construction.
+    """
 
     feeder_id: str
     name: str
     wiring_mode: str
+    at: str
     load_kva: float
+    c1_kva: float
+    n1_secure: bool
     ties: tuple[TieTransfer, ...]
-    transferable: bool
     margin_kva: float
     best_tie_id: str | None
+
+    @property
+    def transferable(self) -> bool:
+        """The feeder's whole load moves through one of its ties within every limit."""
+        return self.margin_kva >= 0
 
     def to_dict(self) -> dict[str, object]:
         return {
             "feeder_id": self.feeder_id,
             "name": self.name,
             "wiring_mode": self.wiring_mode,
+            "at": self.at,
             "load_kva": round(self.load_kva, 1),
+            "c1_kva": round(self.c1_kva, 1),
+            "n1_secure": self.n1_secure,
             "transferable": self.transferable,
-            "margin_kva": round(self.margin_kva, 1) if math.isfinite(self.margin_kva) else None,
+            "margin_kva": _finite(self.margin_kva, 1),
             "best_tie_id": self.best_tie_id,
             "ties": [
                 {
@@ -67,9 +119,9 @@ class FeederTransfer:
                     "ok": t.ok,
                     "converged": t.converged,
                     "limiting": t.limiting,
-                    "max_loading_percent": round(t.max_loading_percent, 1),
-                    "min_vm_pu": round(t.min_vm_pu, 4),
-                    "margin_kva": round(t.margin_kva, 1),
+                    "max_loading_percent": _finite(t.max_loading_percent, 1),
+                    "min_vm_pu": _finite(t.min_vm_pu, 4),
+                    "margin_kva": _finite(t.margin_kva, 1),
                 }
                 for t in self.ties
             ],
@@ -77,9 +129,19 @@ class FeederTransfer:
 
 
 def n1_transfer(
-    model: GridModel, criteria: HostingCriteria, *, rules: Rules | None = None
+    model: GridModel,
+    criteria: HostingCriteria,
+    *,
+    rules: Rules | None = None,
+    rule_cap: RuleCapacity | None = None,
 ) -> list[FeederTransfer]:
-    """Check every feeder's transfer through each of its ties (one AC power flow per tie)."""
+    """Check every feeder's transfer through each of its ties (one AC power flow per tie),
+    at the loading of the rule-based figures (``rule_cap``, computed when not given: it
+    must be of this ``model`` and without projects)."""
+    rules = rules or load_rules()
+    profiles = load_profiles(model.net, rules)
+    rc = rule_cap or rule_capacity(model, rules=rules, profiles=profiles)
+    assert rc.seasons is not None
     base = copy.deepcopy(model.net)
     if not criteria.generation and len(base.sgen):
         base.sgen["in_service"] = False
@@ -90,120 +152,150 @@ def n1_transfer(
     hi = np.where(
         levels == "mv", criteria.vm_max_pu, np.where(levels == "lv", criteria.lv_vm_max_pu, np.inf)
     )
-    load_by_bus = base.load.groupby("bus")[["p_mw", "q_mvar"]].sum()
-    out: list[FeederTransfer] = []
+    step_of = {label: k for k, label in enumerate(profiles.label)}
+    by_step: dict[int, list[str]] = defaultdict(list)
     for fd in model.feeders.values():
-        buses = [b for b in fd.buses if b in load_by_bus.index]
-        p = float(load_by_bus.loc[buses, "p_mw"].sum()) if buses else 0.0
-        q = float(load_by_bus.loc[buses, "q_mvar"].sum()) if buses else 0.0
-        load_kva = math.hypot(p, q) * 1000.0
-        head = model.segments.get(fd.segment_ids[0]) if fd.segment_ids else None
-        head_seg = next(
-            (
-                model.segments[s]
-                for s in fd.segment_ids
-                if model.segments[s].parent_segment_id is None
-            ),
-            head,
+        by_step[step_of.get(rc.elements[fd.id].peak_at, 0)].append(fd.id)
+    found: dict[str, FeederTransfer] = {}
+    cap_rules = rules.get("capacity")
+    for step, feeder_ids in sorted(by_step.items()):
+        state = net_at(base, profiles, step) if profiles.p_prof.shape[1] > 1 else base
+        line_limit = criteria.line_loading_max_percent * line_rating_factors(
+            state, cap_rules, str(profiles.season[step])
         )
-        results: list[TieTransfer] = []
-        for tie_id in fd.tie_ids:
-            tie = model.tie_switches[tie_id]
-            partner = tie.side_b if tie.side_a == fd.id else tie.side_a
-            results.append(
-                _try_tie(
-                    base,
-                    model,
-                    head_seg.lines if head_seg else (fd.head_line,),
-                    tie_id,
-                    partner,
-                    fd.id,
-                    criteria,
-                    lo,
-                    hi,
-                )
+        for fid in feeder_ids:
+            fd = model.feeders[fid]
+            results = tuple(
+                _try_tie(state, model, fid, tie_id, criteria, line_limit, lo, hi)
+                for tie_id in fd.tie_ids
             )
-        good = [t for t in results if t.ok]
-        best = max(good, key=lambda t: t.margin_kva) if good else None
-        out.append(
-            FeederTransfer(
-                feeder_id=fd.id,
+            best = max(results, key=lambda t: t.margin_kva, default=None)
+            margin = best.margin_kva if best is not None else -math.inf
+            e = rc.elements[fid]
+            found[fid] = FeederTransfer(
+                feeder_id=fid,
                 name=fd.name,
                 wiring_mode=fd.wiring_mode,
-                load_kva=load_kva,
-                ties=tuple(results),
-                transferable=best is not None,
-                margin_kva=best.margin_kva
-                if best
-                else (max((t.margin_kva for t in results), default=-math.inf)),
-                best_tie_id=best.tie_id if best else None,
+                at=e.peak_at,
+                load_kva=rc.seasons.binding_load_kva(fid, e.rating_kva),
+                c1_kva=e.c1_kva,
+                n1_secure=e.n1_secure,
+                ties=results,
+                margin_kva=margin,
+                best_tie_id=best.tie_id if best is not None and margin >= 0 else None,
             )
-        )
-    return out
+    return [found[fid] for fid in model.feeders]
+
+
+def _partner_of(model: GridModel, tie_id: str, feeder_id: str) -> str | None:
+    tie = model.tie_switches[tie_id]
+    return tie.side_b if tie.side_a == feeder_id else tie.side_a
 
 
 def _try_tie(
     base: pp.pandapowerNet,
     model: GridModel,
-    head_lines: tuple[int, ...],
-    tie_id: str,
-    partner: str | None,
     feeder_id: str,
+    tie_id: str,
     criteria: HostingCriteria,
+    line_limit_percent: np.ndarray,
     lo: np.ndarray,
     hi: np.ndarray,
 ) -> TieTransfer:
+    """Head line of ``feeder_id`` out, ``tie_id`` closed: every limit's spare in kVA of load,
+    the least of them the margin."""
+    fd = model.feeders[feeder_id]
     tie = model.tie_switches[tie_id]
-    net = _solved_with_tie(base, tie, head_lines)
+    partner = _partner_of(model, tie_id, feeder_id)
+    net = _solved_with_tie(base, tie, (fd.head_line,))
     if net is None:
-        return TieTransfer(
-            tie_id, partner, False, math.inf, math.nan, -math.inf, False, "nonconvergence"
-        )
-    # only the two feeders involved (and their substations) are judged
-    area = set(model.feeders[feeder_id].lines)
-    if partner and partner in model.feeders:
-        area |= set(model.feeders[partner].lines)
+        return TieTransfer(tie_id, partner, False, math.nan, math.nan, -math.inf, "nonconvergence")
+    partner_fd = model.feeders.get(partner) if partner else None
+    section_id = partner_fd.bus_section_id if partner_fd else partner
+    section = model.bus_sections.get(section_id) if section_id else None
+    spares: list[tuple[float, str]] = []
+
+    # lines: only the two feeders involved and the tie are judged
+    area = set(fd.lines) | (set(partner_fd.lines) if partner_fd else set())
     if tie.line is not None:
         area.add(tie.line)
     mv = set(model.mv_buses)
-    mv_line = net.line["from_bus"].isin(mv).to_numpy() & net.line["to_bus"].isin(mv).to_numpy()
-    rows = net.line.index.isin(list(area)) & net.line["in_service"].to_numpy(bool) & mv_line
+    line = net.line
     loading = net.res_line["loading_percent"].to_numpy(float)
-    u_kv = net.bus["vn_kv"].reindex(net.line["from_bus"]).to_numpy(float)
-    rating = math.sqrt(3) * u_kv * net.line["max_i_ka"].to_numpy(float) * 1000.0
-    lim = criteria.line_loading_max_percent
-    margins = (lim - loading) / 100.0 * rating
-    margins = np.where(rows, margins, np.inf)
-    k = int(np.argmin(margins)) if rows.any() else -1
-    margin = float(margins[k]) if k >= 0 else math.inf
-    limiting = f"line:{net.line.index[k]}" if k >= 0 else "none"
-    bus_rows = net.bus.index.isin(
-        list(model.feeders[feeder_id].buses)
-        + (list(model.feeders[partner].buses) if partner and partner in model.feeders else [])
+    rows = (
+        line.index.isin(list(area))
+        & line["in_service"].to_numpy(bool)
+        & line["from_bus"].isin(mv).to_numpy()
+        & line["to_bus"].isin(mv).to_numpy()
+        & np.isfinite(loading)
     )
-    vm = net.res_bus["vm_pu"].to_numpy(float)
-    bus_rows &= np.isfinite(vm)  # the failed section itself is dead
-    v_ok = bool(np.all((vm[bus_rows] >= lo[bus_rows]) & (vm[bus_rows] <= hi[bus_rows])))
-    min_vm = float(np.nanmin(vm[bus_rows])) if bus_rows.any() else math.nan
-    max_loading = float(np.nanmax(loading[rows])) if rows.any() else 0.0
-    mains = [
-        model.main_transformers[m].trafo
-        for m in (
-            model.bus_sections[model.feeders[partner].bus_section_id].main_transformer_ids
-            if partner and partner in model.feeders
-            else ()
+    u_kv = net.bus["vn_kv"].reindex(line["from_bus"]).to_numpy(float)
+    # pandapower's loading is current over max_i_ka·df·parallel
+    rating = (
+        _SQRT3
+        * u_kv
+        * line["max_i_ka"].to_numpy(float)
+        * line["df"].to_numpy(float)
+        * line["parallel"].to_numpy(float)
+        * 1000.0
+    )
+    line_spare = np.where(rows, (line_limit_percent - loading) / 100.0 * rating, np.inf)
+    max_loading = float(loading[rows].max()) if rows.any() else 0.0
+    if rows.any():
+        k = int(np.argmin(line_spare))
+        spares.append((float(line_spare[k]), f"line:{line.index[k]}"))
+
+    # the main transformers that take the load: those feeding the partner's bus section
+    for m in section.main_transformer_ids if section else ():
+        t = model.main_transformers[m].trafo
+        pct = float(net.res_trafo.at[t, "loading_percent"])
+        sn_kva = float(net.trafo.at[t, "sn_mva"]) * 1000.0
+        if math.isfinite(pct):
+            spare = (criteria.trafo_loading_max_percent - pct) / 100.0 * sn_kva
+            spares.append((spare, f"trafo:{t}"))
+
+    # voltages of the two feeders' buses (the dead ones excepted), in kVA of load: with
+    # drops proportional to the load carried, a bus at v with the source at v0 reaches the
+    # band's edge after (v − lo)/(v0 − v) times the load the restored supply carries
+    buses = list(fd.buses) + (list(partner_fd.buses) if partner_fd else [])
+    pos = net.bus.index.get_indexer(buses)
+    vm_all = net.res_bus["vm_pu"].to_numpy(float)
+    vm = vm_all[pos]
+    live = np.isfinite(vm)
+    pos, vm = pos[live], vm[live]
+    min_vm = float(vm.min()) if len(vm) else math.nan
+    if partner_fd is not None:
+        source_bus = partner_fd.head_bus
+    elif section is not None:
+        source_bus = section.buses[0]
+    else:
+        source_bus = tie.bus_b if tie.side_a == feeder_id else tie.bus_a
+    v0 = float(net.res_bus.at[source_bus, "vm_pu"])
+    if len(vm) and math.isfinite(v0):
+        loads = net.load[net.load["bus"].isin(buses) & net.load["in_service"].to_numpy(bool)]
+        scale = loads["scaling"].to_numpy(float) if "scaling" in loads else 1.0
+        # at least 1 kVA, so a bus out of its band with nothing connected is still short
+        carried_kva = max(
+            1.0,
+            1000.0
+            * math.hypot(
+                float((loads["p_mw"].to_numpy(float) * scale).sum()),
+                float((loads["q_mvar"].to_numpy(float) * scale).sum()),
+            ),
         )
-    ]
-    trafo_ok = bool(
-        (
-            net.res_trafo.loc[mains, "loading_percent"].fillna(0)
-            <= criteria.trafo_loading_max_percent
-        ).all()
-    )
-    ok = margin >= 0 and v_ok and trafo_ok
-    if not v_ok:
-        limiting = "vm"
-    return TieTransfer(tie_id, partner, True, max_loading, min_vm, margin, ok, limiting)
+        drop = np.maximum(np.abs(v0 - vm), _MIN_DROP_PU)
+        lo_b, hi_b = lo[pos], hi[pos]
+        # below the source a load lowers the voltage: spare until the lower edge (a bus
+        # already under it is short whatever its source); above the upper edge no load
+        # is spare, and the overshoot counts negative on the same scale
+        low = np.where((vm < v0) | (vm < lo_b), carried_kva * (vm - lo_b) / drop, np.inf)
+        high = np.where(vm > hi_b, carried_kva * (hi_b - vm) / drop, np.inf)
+        v_spare = np.minimum(low, high)
+        k = int(np.argmin(v_spare))
+        spares.append((float(v_spare[k]), f"vm:{int(net.bus.index[pos[k]])}"))
+
+    margin, limiting = min(spares, default=(math.inf, "none"))
+    return TieTransfer(tie_id, partner, True, max_loading, min_vm, margin, limiting)
 
 
 @dataclass(frozen=True, slots=True)

@@ -16,7 +16,14 @@ transformer_replacement:
   - {trafo: 5, std_type: S13-M-630/10}
 ```
 
-The network itself is never changed; :func:`what_if` says what changed.
+A multi-year study (:func:`capacity.run_study`) adds ``years``, ``growth_per_year`` (percent a
+year per area class; the rules file's ``study.growth_per_year_percent`` when left out),
+``planned_projects`` (``{year, kind, …}`` in the shapes the project library produces) and an
+optional ``year`` on ``added_loads``; the other changes take effect in year 1.
+
+The network itself is never changed; :func:`what_if` says what changed, and proposes for every
+element red after the scenario a catalogue project checked by recomputation (or says why none
+closes it).
 """
 
 from __future__ import annotations
@@ -32,12 +39,14 @@ import pandapower as pp
 import yaml
 
 from capacity._errors import CapacityError
-from capacity._rules_based import Reservation, RuleCapacity, rule_capacity
+from capacity._rules_based import Reservation, rule_capacity
 from grid_models import (
     AREA_CLASSES,
     GridModel,
     Rules,
+    geodesic_m,
     load_catalogue,
+    load_rules,
     model_from_net,
     register_std_types,
 )
@@ -67,6 +76,10 @@ class Scenario:
     # applications expected to connect (储备项目): carried for the scheme layer, which runs
     # them through the batch optimiser on the changed network
     reserve_pool: tuple[dict[str, Any], ...] = ()
+    # a multi-year study (capacity.run_study): 0 = a single snapshot
+    years: int = 0
+    growth_per_year: Mapping[str, float] = field(default_factory=dict)
+    planned_projects: tuple[dict[str, Any], ...] = ()
 
 
 @dataclass
@@ -79,7 +92,13 @@ class WhatIfResult:
     changes: list[str]
     network_version_after: str
     model_after: GridModel = field(repr=False)
+    #: for every element red (or short) after the scenario, the project that closes it,
+    #: checked by recomputing the whole network with every project in place
     upgrades: list[dict[str, Any]] = field(default_factory=list)
+    #: red elements no catalogue project closes, each with the reason
+    not_closable: list[dict[str, Any]] = field(default_factory=list)
+    #: the network after the scenario with the upgrades built
+    model_with_upgrades: GridModel | None = field(default=None, repr=False)
 
     def summary(self) -> dict[str, Any]:
         lights = {}
@@ -89,11 +108,23 @@ class WhatIfResult:
                 if r[f"light_{side}"]:
                     counts[r[f"light_{side}"]] = counts.get(r[f"light_{side}"], 0) + 1
             lights[side] = counts
+        for side in ("with_upgrades",):
+            counts = {}
+            for r in self.rows:
+                if r.get(f"light_{side}"):
+                    counts[r[f"light_{side}"]] = counts.get(r[f"light_{side}"], 0) + 1
+            lights[side] = counts
         return {
             "scenario": self.scenario.name,
             "changes": self.changes,
             "upgrades": len(self.upgrades),
-            "upgrade_cost_cny": sum(u["cost_cny"] or 0 for u in self.upgrades),
+            "upgrade_cost_cny": sum(
+                u["cost_cny"] or 0 for u in self.upgrades if u.get("funding") != "customer"
+            ),
+            "upgrade_cost_customer_cny": sum(
+                u["cost_cny"] or 0 for u in self.upgrades if u.get("funding") == "customer"
+            ),
+            "not_closable": len(self.not_closable),
             "elements": len(self.rows),
             "newly_constrained": len(self.newly_constrained),
             "lights": lights,
@@ -141,9 +172,12 @@ def load_scenario(source: str | Path | Mapping[str, Any], model: GridModel) -> S
         "transformer_replacement",
         "new_feeders",
         "reserve_pool",
+        "years",
+        "growth_per_year",
+        "planned_projects",
     }
     problems += [f"{k}: not a scenario field" for k in raw if k not in known]
-    lists = {k: raw.get(k) or [] for k in known - {"name"}}
+    lists = {k: raw.get(k) or [] for k in known - {"name", "years", "growth_per_year"}}
     for k, v in lists.items():
         if not isinstance(v, list) or not all(isinstance(x, Mapping) for x in v):
             problems.append(f"{k}: must be a list of mappings")
@@ -187,12 +221,111 @@ def load_scenario(source: str | Path | Mapping[str, Any], model: GridModel) -> S
             problems.append(f"new_feeders[{i}].to_connection_point_id: not in the network")
         if nf.get("std_type", "YJV22-3x300") not in catalogue.line_types:
             problems.append(f"new_feeders[{i}].std_type: not a catalogue line type")
+    years, growth, study_problems = _study_fields(raw, lists, model)
+    problems += study_problems
     if problems:
         raise ScenarioError(problems)
     return Scenario(
         name=str(raw.get("name") or "what-if"),
+        years=years,
+        growth_per_year=growth,
         **{k: tuple(dict(x) for x in v) for k, v in lists.items()},
     )
+
+
+PLANNED_KINDS = (
+    "reconductor",
+    "distribution_transformer_replacement",
+    "main_transformer_replacement",
+    "new_feeder",
+)
+
+
+def _study_fields(
+    raw: Mapping[str, Any], lists: dict[str, Any], model: GridModel
+) -> tuple[int, dict[str, float], list[str]]:
+    """``years``, ``growth_per_year`` (percent a year by area class, the rules file's
+    defaults for the classes left out) and the problems of the multi-year fields."""
+    study = load_rules().get("study")
+    problems: list[str] = []
+    years = raw.get("years")
+    if years is None:
+        for k in ("growth_per_year", "planned_projects"):
+            if raw.get(k):
+                problems.append(f"{k}: only in a multi-year study (give years)")
+        problems += [
+            f"added_loads[{i}].year: only in a multi-year study (give years)"
+            for i, a in enumerate(lists["added_loads"])
+            if "year" in a
+        ]
+        return 0, {}, problems
+    top = int(study["max_years"])
+    if not _whole(years) or not 1 <= int(years) <= top:
+        problems.append(f"years: a whole number from 1 to {top}")
+        years = top
+    growth = {str(k): float(v) for k, v in study["growth_per_year_percent"].items()}
+    given = raw.get("growth_per_year") or {}
+    if not isinstance(given, Mapping):
+        problems.append("growth_per_year: a mapping of area class to percent a year")
+        given = {}
+    for cls, pct in given.items():
+        if cls not in AREA_CLASSES:
+            problems.append(f"growth_per_year.{cls}: not an area class ({', '.join(AREA_CLASSES)})")
+        elif not _number(pct) or not -50 <= float(pct) <= 100:
+            problems.append(f"growth_per_year.{cls}: a number between -50 and 100")
+        else:
+            growth[str(cls)] = float(pct)
+    for i, a in enumerate(lists["added_loads"]):
+        if "year" in a and (not _whole(a["year"]) or not 1 <= int(a["year"]) <= int(years)):
+            problems.append(f"added_loads[{i}].year: a whole number from 1 to {years}")
+    for i, pj in enumerate(lists["planned_projects"]):
+        problems += _planned_problems(f"planned_projects[{i}]", pj, int(years), model)
+    return int(years), growth, problems
+
+
+def _planned_problems(where: str, pj: Mapping[str, Any], years: int, model: GridModel) -> list[str]:
+    """A planned project in the shape the project library produces (``kind``,
+    ``element_id``, ``std_type`` / ``new_type``; a new feeder's ``bus_section_id`` and
+    ``to_connection_point_id``) entering service in ``year``."""
+    catalogue = load_catalogue()
+    lv_max_kv = float(load_rules().get("network_defaults.voltage_levels.lv_max_kv"))
+    out: list[str] = []
+    if not _whole(pj.get("year")) or not 1 <= int(pj["year"]) <= years:
+        out.append(f"{where}.year: a whole number from 1 to {years}")
+    kind = pj.get("kind")
+    if kind not in PLANNED_KINDS:
+        return [*out, f"{where}.kind: one of {', '.join(PLANNED_KINDS)}"]
+    if "cost_cny" in pj and (not _number(pj["cost_cny"]) or float(pj["cost_cny"]) < 0):
+        out.append(f"{where}.cost_cny: a number of yuan, 0 or more")
+    eid = pj.get("element_id")
+    if kind == "reconductor":
+        if eid not in model.feeders and eid not in model.segments:
+            out.append(f"{where}.element_id: not a feeder or segment of the network")
+        if pj.get("std_type") not in catalogue.line_types:
+            out.append(f"{where}.std_type: not a catalogue line type")
+    elif kind in ("distribution_transformer_replacement", "main_transformer_replacement"):
+        role = "distribution" if kind.startswith("distribution") else "main"
+        units = (
+            model.distribution_transformers if role == "distribution" else model.main_transformers
+        )
+        if eid not in units:
+            out.append(f"{where}.element_id: not a {role} transformer of the network")
+        tt = catalogue.transformer_types.get(str(pj.get("new_type")))
+        if tt is None or tt.role != role:
+            out.append(f"{where}.new_type: not a catalogue {role} transformer type")
+    else:
+        if pj.get("bus_section_id") not in model.bus_sections:
+            out.append(f"{where}.bus_section_id: not a bus section")
+        elif not model.bus_sections[pj["bus_section_id"]].bays_free:
+            out.append(f"{where}.bus_section_id: no free bay")
+        cp = model.connection_points.get(str(pj.get("to_connection_point_id")))
+        if cp is None or cp.vn_kv <= lv_max_kv or cp.segment_id is None:
+            out.append(f"{where}.to_connection_point_id: not a 10 kV point on a feeder")
+        if "std_type" in pj and pj["std_type"] not in catalogue.line_types:
+            out.append(f"{where}.std_type: not a catalogue line type")
+        if "length_km" in pj and (not _number(pj["length_km"]) or float(pj["length_km"]) <= 0):
+            out.append(f"{where}.length_km: a positive number")
+    return out
 
 
 def apply_scenario(model: GridModel, scenario: Scenario) -> tuple[pp.pandapowerNet, list[str]]:
@@ -257,27 +390,48 @@ def apply_scenario(model: GridModel, scenario: Scenario) -> tuple[pp.pandapowerN
 def _new_feeder(model: GridModel, net: pp.pandapowerNet, nf: dict[str, Any]) -> str:
     """A new 10 kV feeder from a bus section's free bay to a connection point; the line that
     fed the point's segment is opened so the point and what lies beyond it move over."""
-    from grid_models import geodesic_m
-
     section = model.bus_sections[nf["bus_section_id"]]
     cp = model.connection_points[nf["to_connection_point_id"]]
-    sub = model.substations[section.substation_id]
     length = nf.get("length_km")
     if length is None:
-        length = max(
-            0.05, float(geodesic_m(sub.lon_deg, sub.lat_deg, cp.lon_deg, cp.lat_deg)) / 1000 * 1.3
-        )
+        length = route_km(model, section.substation_id, cp.id)
     std = nf.get("std_type", "YJV22-3x300")
-    line = pp.create_line(
-        net, section.buses[0], cp.bus, float(length), std, name=nf.get("name", "新出线")
-    )
-    pp.create_switch(net, section.buses[0], line, "l", closed=True, type="CB")
     entry = model.segment_entry_line(cp.segment_id)
-    if entry is not None:
-        net.line.loc[entry, "in_service"] = False
+    build_new_feeder(
+        net, section.buses[0], cp.bus, float(length), std, entry, nf.get("name", "新出线")
+    )
     return f"新出10千伏线路：{section.name} → {cp.name}，{std} {float(length):.2f} km" + (
         f"，断开原供电线路 {entry}" if entry is not None else ""
     )
+
+
+def route_km(model: GridModel, substation_id: str, connection_point_id: str) -> float:
+    """A new line's length from a substation to a point: crow-fly × the rules' route factor
+    (``scheme.candidates.route_factor``), at least 50 m."""
+    sub = model.substations[substation_id]
+    cp = model.connection_points[connection_point_id]
+    factor = float(load_rules().get("scheme.candidates.route_factor"))
+    crow_m = float(geodesic_m(sub.lon_deg, sub.lat_deg, cp.lon_deg, cp.lat_deg))
+    return max(0.05, crow_m / 1000.0 * factor)
+
+
+def build_new_feeder(
+    net: pp.pandapowerNet,
+    from_bus: int,
+    to_bus: int,
+    length_km: float,
+    std_type: str,
+    open_line: int | None,
+    name: str,
+) -> int:
+    """Build a new feeder in ``net``: a line of ``std_type`` from a bus-section bus with its
+    breaker, the line that fed the far end taken out (it becomes the normally-open tie
+    between the old feeder and the new one); returns the new line's index."""
+    line = int(pp.create_line(net, from_bus, to_bus, float(length_km), std_type, name=name))
+    pp.create_switch(net, from_bus, line, "l", closed=True, type="CB")
+    if open_line is not None:
+        net.line.loc[open_line, "in_service"] = False
+    return line
 
 
 def what_if(
@@ -295,17 +449,23 @@ def what_if(
         "connection_point",
     ),
 ) -> WhatIfResult:
-    """Rule-based capacity before and after the scenario, element by element."""
+    """Rule-based capacity before and after the scenario, element by element, and the
+    projects that close every element red after it (:func:`capacity.close_red`)."""
+    from capacity._study import close_red
+
     net, changes = apply_scenario(model, scenario)
     after_model = model_from_net(net, model_id=f"{model.id}+{scenario.name}", rules=rules)
     before = rule_capacity(model, reservations, rules=rules)
     valid = [r for r in reservations if r.connection_point_id in after_model.connection_points]
     after = rule_capacity(after_model, valid, rules=rules)
+    closure = close_red(net, after_model, after, valid, rules=rules)
+    built = closure.capacity.elements
     rows = []
     for eid, b in before.elements.items():
         if b.kind not in kinds:
             continue
         a = after.elements.get(eid)
+        u = built.get(eid)
         rows.append(
             {
                 "id": eid,
@@ -318,10 +478,15 @@ def what_if(
                 "c1_kva_after": round(a.c1_kva, 1) if a else None,
                 "c2_kva_after": round(a.c2_kva, 1) if a else None,
                 "light_after": a.light if a else None,
+                "c2_kva_with_upgrades": round(u.c2_kva, 1) if u else None,
+                "light_with_upgrades": u.light if u else None,
                 "rating_kva": round(b.rating_kva, 1) if math.isfinite(b.rating_kva) else None,
                 "load_rate_limit": b.load_rate_limit if math.isfinite(b.load_rate_limit) else None,
                 "peak_kva_before": round(b.peak_kva, 1) if math.isfinite(b.peak_kva) else None,
                 "peak_kva_after": round(a.peak_kva, 1) if a and math.isfinite(a.peak_kva) else None,
+                "peak_kva_with_upgrades": (
+                    round(u.peak_kva, 1) if u and math.isfinite(u.peak_kva) else None
+                ),
                 "lon_deg": b.lon_deg if math.isfinite(b.lon_deg) else None,
                 "lat_deg": b.lat_deg if math.isfinite(b.lat_deg) else None,
             }
@@ -331,6 +496,17 @@ def what_if(
         for r in rows
         if r["light_before"] == "green" and r["light_after"] in ("yellow", "red")
     ]
+    upgrades = []
+    for p in closure.projects:
+        e = after.elements.get(p.element_id)
+        was = before.elements.get(p.element_id)
+        upgrades.append(
+            p.to_dict()
+            | {
+                "shortfall_kva": round(-min(e.c2_kva, 0.0), 1) if e else None,
+                "red_before": bool(was is not None and was.light == "red"),
+            }
+        )
     return WhatIfResult(
         scenario,
         rows,
@@ -338,51 +514,10 @@ def what_if(
         changes,
         after_model.version,
         after_model,
-        _implied_upgrades(after_model, after, rows, rules),
+        upgrades,
+        closure.unresolved,
+        closure.model,
     )
-
-
-def _implied_upgrades(
-    model: GridModel, after: RuleCapacity, rows: list[dict[str, Any]], rules: Rules | None
-) -> list[dict[str, Any]]:
-    """What the scenario asks of the grid: every feeder or main transformer red after it
-    that was not red before, with the catalogue project that removes the shortfall
-    (:func:`capacity.project_for`: limiting conductors to the next size, the next standard
-    transformer), or a note that the catalogue has none (a new feeder or substation)."""
-    from capacity._projects import project_for
-    from grid_models import load_rules
-
-    rules = rules or load_rules()
-    out = []
-    for row in rows:
-        if row["light_after"] != "red" or row["light_before"] == "red":
-            continue
-        if row["kind"] not in ("feeder", "main_transformer"):
-            continue
-        shortfall = round(-min(row["c1_kva_after"] or 0.0, 0.0), 1)
-        project = project_for(model, after, row["id"], 0.0, rules)
-        base = {"element_id": row["id"], "name": row["name"], "shortfall_kva": shortfall}
-        if project is None:
-            out.append(
-                base
-                | {
-                    "kind": "new_feeder" if row["kind"] == "feeder" else "new_substation",
-                    "cost_cny": None,
-                    "duration_workdays": None,
-                    "note": "beyond the catalogue's largest conductor or transformer",
-                }
-            )
-            continue
-        out.append(
-            base
-            | {
-                "kind": project.kind,
-                "description": project.description,
-                "cost_cny": round(project.cost_cny),
-                "duration_workdays": project.duration_workdays,
-            }
-        )
-    return out
 
 
 def _loads_in_scope(model: GridModel, scope: str, ident: str | None) -> list[int]:
@@ -403,6 +538,10 @@ def _loads_in_scope(model: GridModel, scope: str, ident: str | None) -> list[int
         if matched:
             out.append(idx)
     return out
+
+
+def _whole(value: Any) -> bool:
+    return _number(value) and float(value) == int(value)
 
 
 def _number(value: Any) -> bool:

@@ -69,3 +69,12 @@ def test_corridors_are_published(client):
     kinds = {c["kind"]: c for c in pub["corridors"]}
     assert "cable_duct" in kinds and kinds["cable_duct"]["length_km"] > 0
     assert all(c["name"] and c["count"] > 0 for c in pub["corridors"])
+
+
+def test_no_bus_of_a_customer_network_is_published(client):
+    from capacity._publish import private_buses
+
+    private = private_buses(anyang())
+    assert private
+    rows = client.get("/api/v1/capacity?level=bus&voltage=lv&limit=10000").json()
+    assert rows and not {r["bus"] for r in rows} & private

@@ -35,8 +35,8 @@ def result(model, name):
 
 
 def test_light_feeder_transfers_through_its_tie():
-    # After A's head section fails, B carries its own 0.6 MW plus A's remaining 0.8 MW:
-    # ≈ 1.5 MVA on a 9.5 MVA JKLYJ-240: well inside limits.
+    # After A's bay is lost, B carries its own 0.6 MW plus all of A's 1.2 MW (+0.33 Mvar
+    # per MW): ≈ 1.9 MVA on a 9.5 MVA JKLYJ-240: well inside limits.
     a = result(tied_pair(0.2), "A")
     assert a.transferable and a.best_tie_id is not None
     assert a.margin_kva > 5000
@@ -44,7 +44,7 @@ def test_light_feeder_transfers_through_its_tie():
 
 
 def test_heavy_feeder_cannot_transfer():
-    # 1.8 MW per bus: B would carry 5.4 + 7.2 MW ≈ 13.3 MVA > 9.5 MVA.
+    # 1.8 MW per bus: B would carry 5.4 + 10.8 MW ≈ 17 MVA > 9.5 MVA.
     a = result(tied_pair(1.8), "A")
     assert not a.transferable and a.margin_kva < 0
     assert a.ties[0].limiting.startswith(("line:", "vm"))

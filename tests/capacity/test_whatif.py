@@ -76,10 +76,13 @@ def test_a_scenario_that_overloads_a_feeder_implies_an_upgrade_with_cost():
     )
     upgrade = next(u for u in result.upgrades if u["element_id"] == green.id)
     assert upgrade["shortfall_kva"] > 0
-    # the next conductor size where the catalogue has one; a new feeder where it has none
-    assert (upgrade["kind"] == "reconductor" and upgrade["cost_cny"] > 0) or (
-        upgrade["kind"] == "new_feeder" and upgrade["cost_cny"] is None
-    )
+    # the next conductor size where the catalogue has one; where it has none, a new feeder
+    # taking over part of the load — costed too (it used to be listed without a cost, and
+    # without being checked, which left the planner's total at 0)
+    assert upgrade["kind"] in ("reconductor", "new_feeder") and upgrade["cost_cny"] > 0
+    assert green.id in upgrade["fixes"]
+    row = next(r for r in result.rows if r["id"] == green.id)
+    assert row["light_after"] == "red" and row["light_with_upgrades"] == "green"
 
 
 def test_new_feeder_takes_over_part_of_a_loaded_feeder():
