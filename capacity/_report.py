@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterable, Sequence
 from typing import Any, Literal
 
@@ -15,7 +16,13 @@ from capacity._hosting import (
     hosting_buses,
     reference_hosting,
 )
-from capacity._publish import PointCapacity, point_capacities, summarise
+from capacity._publish import (
+    PointCapacity,
+    point_capacities,
+    public_only,
+    substation_parents,
+    summarise,
+)
 from capacity._rules_based import Reservation, RuleCapacity, rule_capacity
 from capacity._timeseries import ac_capacity_over_time
 from capacity._transfer import n1_transfer
@@ -168,11 +175,18 @@ def capacity_rows(
             model, criteria, reservations, engine=engine, rules=rules
         )
         if summary:
-            return summarise(points, summary)
+            rc = rule_cap or rule_capacity(model, reservations, rules=rules)
+            return summarise(public_only(model, points), summary, substation_parents(rc), now())
         return [p.to_dict() for p in points]
     rc = rule_cap or rule_capacity(model, reservations, rules=rules)
     kind = "connection_point" if level == "bus" else _KIND[level]
     elements = rc.by_kind(kind)
     if summary:
-        return summarise(elements, summary)
+        # a published summary: public assets only, substations bound by their main units
+        return summarise(public_only(model, elements), summary, substation_parents(rc), now())
     return [e.to_dict() for e in elements]
+
+
+def now() -> str:
+    """The time a figure was computed (UTC, ISO)."""
+    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
