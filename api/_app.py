@@ -398,6 +398,24 @@ def create_app(
             ],
         }
 
+    @web.get(
+        "/api/v1/planning",
+        summary="The grid plan (电网规划): planned projects, their year and the capacity "
+        "each adds (recomputed)",
+    )
+    def planning(response: Response) -> Any:
+        service.context()
+        status = "ready" if service.plan is not None else "computing"
+        if service.plan_failed:
+            status = "failed"
+        elif service.plan is None:
+            response.headers["Retry-After"] = "5"  # worked out just after start-up
+        return {
+            "status": status,
+            "network": {"id": model.id, "version": model.version},
+            "projects": service.plan or [],
+        }
+
     @web.get("/api/v1/rules", summary="Published business rules (公开办电信息)")
     def rules_endpoint() -> dict[str, Any]:
         return published_rules(rules)

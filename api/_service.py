@@ -105,6 +105,8 @@ class Service:
         self.failed: str | None = None
         self._stop = threading.Event()
         self._sweeper: threading.Thread | None = None
+        self.plan: list[dict[str, Any]] | None = None  # the grid plan, once computed
+        self.plan_failed: str | None = None
 
     # ---------------------------------------------------------------- capacity state
     def start(self) -> None:
@@ -127,9 +129,21 @@ class Service:
             self.live.start()
             self._sweeper = threading.Thread(target=self._sweep_loop, daemon=True)
             self._sweeper.start()
+            threading.Thread(target=self._publish_plan, name="gridcap-plan", daemon=True).start()
         except Exception as exc:
             self.failed = f"{type(exc).__name__}: {exc}"
             raise
+
+    def _publish_plan(self) -> None:
+        """The grid plan's projects with the capacity each adds (a recomputation per
+        project), worked out once after start-up; /api/v1/planning answers from it."""
+        from capacity import published_plan
+
+        try:
+            self.plan = published_plan(self.model, self.rules, today=self.today())
+        except Exception as exc:  # noqa: BLE001 - the plan is published without figures
+            logging.getLogger("gridcap.api").exception("grid plan could not be computed")
+            self.plan_failed = f"{type(exc).__name__}: {exc}"
 
     def stop(self) -> None:
         self._stop.set()

@@ -36,6 +36,7 @@ from capacity._hosting import (
 )
 from capacity._islands import island_hosting, island_net
 from capacity._loads import LoadProfiles, load_profiles
+from capacity._planning import published_plan
 from capacity._projects import (
     GapPlan,
     PointAfter,
@@ -172,6 +173,7 @@ __all__ = [
     "district_total",
     "private_buses",
     "public_only",
+    "published_plan",
     "substation_parents",
     "summarise",
 ]

@@ -15,6 +15,7 @@ from grid_models._catalogue import (
     LineType,
     TransformerType,
     load_catalogue,
+    load_plan,
     register_std_types,
 )
 from grid_models._corridors import (
@@ -62,6 +63,7 @@ from grid_models._topology import derive_model, network_version
 from grid_models._validation import validate_net
 
 __all__ = [
+    "load_plan",
     "corridor_summary",
     "AREA_CLASSES",
     "BARRIER_KINDS",

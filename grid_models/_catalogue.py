@@ -181,3 +181,13 @@ def register_std_types(net: pp.pandapowerNet) -> None:
         pp.create_std_type(
             net, tt.to_std_type(), tt.name, element="trafo", overwrite=True, check_required=False
         )
+
+
+def load_plan(network_id: str) -> list[dict[str, Any]]:
+    """The grid plan (电网规划) shipped for a network: its planned projects, each with a
+    calendar ``year`` (grid_models/data/plans/<id>.yaml); empty when none is shipped."""
+    source = resources.files("grid_models").joinpath(f"data/plans/{network_id}.yaml")
+    if not source.is_file():
+        return []
+    data = yaml.safe_load(source.read_text("utf-8")) or {}
+    return [dict(p) for p in data.get("planned_projects", [])]

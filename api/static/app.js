@@ -1318,6 +1318,20 @@
           pub.computed_at ? pub.computed_at.replace("T", " ").slice(0, 16) + "（UTC）" : "—"))
     );
 
+    if (pub.plan && pub.plan.length) {
+      var plist = h("ul", { class: "plan-list", id: "publication-plan" });
+      pub.plan.forEach(function (p) {
+        var adds = p.adds_kva || {};
+        var gain = [];
+        if (adds.main_transformers > 0) gain.push("主变可开放容量 +" + kva(adds.main_transformers));
+        if (adds.feeders > 0) gain.push("线路可开放容量 +" + kva(adds.feeders));
+        plist.appendChild(h("li", { "data-plan-year": p.year },
+          h("strong", {}, p.year + " 年"), "　" + p.name,
+          h("span", { class: "muted" }, "（投资约 " + money(p.cost_cny) + (gain.length ? "；" + gain.join("，") : "") + "）")));
+      });
+      body.appendChild(details("plan", open.plan === true, "电网规划（已列入计划的项目及新增可开放容量）", plist));
+    }
+
     var corridors = pub.corridors || [];
     if (corridors.length) {
       var clist = h("ul", { class: "corridor-list", id: "publication-corridors" });
@@ -1376,6 +1390,13 @@
       var pub = await getJson(API + "/capacity/publication");
       if (seq !== publicationSeq) return;
       state.publication = pub;
+      try {
+        var plan = await getJson(API + "/planning");
+        pub.plan = plan.status === "ready" ? plan.projects : null;
+      } catch (e) {
+        pub.plan = null; // still being computed: shown at the next refresh
+      }
+      if (seq !== publicationSeq) return;
       renderPublication();
       section.setAttribute("data-ready", "true");
       section.setAttribute("data-refreshed", String(Date.now()));

@@ -78,3 +78,22 @@ def test_no_bus_of_a_customer_network_is_published(client):
     assert private
     rows = client.get("/api/v1/capacity?level=bus&voltage=lv&limit=10000").json()
     assert rows and not {r["bus"] for r in rows} & private
+
+
+def test_the_grid_plan_is_published_with_the_capacity_each_project_adds(client):
+    import time
+
+    for _ in range(120):  # worked out in the background after start-up
+        r = client.get("/api/v1/planning")
+        assert r.status_code == 200
+        if r.json()["status"] == "ready":
+            break
+        assert r.json()["status"] == "computing" and r.headers["Retry-After"]
+        time.sleep(0.5)
+    projects = r.json()["projects"]
+    by_kind = {p["kind"]: p for p in projects}
+    assert [p["year"] for p in projects] == sorted(p["year"] for p in projects)
+    # a new feeder adds feeder capacity, a bigger main transformer adds substation capacity
+    assert by_kind["new_feeder"]["adds_kva"]["feeders"] > 0
+    assert by_kind["main_transformer_replacement"]["adds_kva"]["main_transformers"] > 0
+    assert all(p["cost_cny"] > 0 and p["name"] for p in projects)
