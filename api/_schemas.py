@@ -204,3 +204,5 @@ class WhatIfIn(BaseModel):
     level: Literal[
         "main_transformer", "bus_section", "feeder", "segment", "distribution_transformer"
     ] = "feeder"
+    # plan and check a project for every element left red (seconds on a large network)
+    projects: StrictBool = False

@@ -640,7 +640,12 @@ def what_if(
         "switches": [sw.model_dump() for sw in scenario.switches],
     }
     result = run(
-        model, load_scenario(raw, model), reservations, rules=rules, kinds=(scenario.level,)
+        model,
+        load_scenario(raw, model),
+        reservations,
+        rules=rules,
+        kinds=(scenario.level,),
+        projects=scenario.projects,
     )
     return {
         "level": scenario.level,
@@ -648,6 +653,10 @@ def what_if(
         "newly_constrained": result.newly_constrained,
         "changes": result.changes,
         "network_version_after": result.network_version_after,
+        # with projects: true, the project for every element left red, checked by
+        # recomputation, and what no catalogue project closes
+        "projects": result.upgrades if scenario.projects else None,
+        "not_closable": result.not_closable if scenario.projects else None,
     }
 
 

@@ -448,18 +448,24 @@ def what_if(
         "distribution_transformer",
         "connection_point",
     ),
+    projects: bool = True,
 ) -> WhatIfResult:
-    """Rule-based capacity before and after the scenario, element by element, and the
-    projects that close every element red after it (:func:`capacity.close_red`)."""
-    from capacity._study import close_red
+    """Rule-based capacity before and after the scenario, element by element, and, with
+    ``projects``, the projects that close every element red after it
+    (:func:`capacity.close_red`: a recomputation per project, seconds on a large network)."""
+    from capacity._study import Closure, close_red
 
     net, changes = apply_scenario(model, scenario)
     after_model = model_from_net(net, model_id=f"{model.id}+{scenario.name}", rules=rules)
     before = rule_capacity(model, reservations, rules=rules)
     valid = [r for r in reservations if r.connection_point_id in after_model.connection_points]
     after = rule_capacity(after_model, valid, rules=rules)
-    closure = close_red(net, after_model, after, valid, rules=rules)
-    built = closure.capacity.elements
+    closure = (
+        close_red(net, after_model, after, valid, rules=rules)
+        if projects
+        else Closure([], {}, [], net, after_model, after)
+    )
+    built = closure.capacity.elements if projects else {}
     rows = []
     for eid, b in before.elements.items():
         if b.kind not in kinds:

@@ -210,6 +210,18 @@ def test_what_if_and_energise_need_a_planner(client):
     ]
     assert grown  # city-centre feeders lose capacity when their load grows 20 %
     assert all(x["c1_kva_after"] <= x["c1_kva_before"] + 1e-6 for x in rows)
+    assert r.json()["projects"] is None  # planned only when asked (seconds on a big network)
+    planned = client.post(
+        "/api/v1/what-if",
+        json={**scenario, "projects": True},
+        headers={"X-API-Key": "planner-secret"},
+    ).json()
+    red_after = {x["id"] for x in rows if x["light_after"] == "red"}
+    assert planned["projects"] or not red_after
+    for x in planned["elements"]:  # every feeder red after the growth is closed or said so
+        if x["light_after"] == "red":
+            closed = x["light_with_upgrades"] in ("green", "yellow")
+            assert closed or any(n["id"] == x["id"] for n in planned["not_closable"]), x["id"]
     point = scarce_point(client, 900, 3000)
     data = client.post(
         "/api/v1/applications", json=application(point["lon_deg"] + 0.0001, point["lat_deg"])
