@@ -56,7 +56,6 @@ from capacity import (
 from grid_models import (
     GridModel,
     bus_positions,
-    corridor_summary,
     geodesic_m,
     load_rules,
     to_geojson,
@@ -101,7 +100,6 @@ def create_app(
     keys = tuple(k.strip() for k in os.environ.get(PLANNER_KEYS_ENV, "").split(",") if k.strip())
     service = Service(model, db, rules, keys)
     limits = RateLimits.from_settings(rules.get("service.rate_limits"))
-    corridors = corridor_summary(model.net)  # the network's, fixed while it is loaded
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
@@ -383,8 +381,9 @@ def create_app(
             },
             "by_substation": summarise(points, "substation", parents, computed_at),
             "by_area_class": summarise(points, "area_class", None, computed_at),
-            # 电力管廊通道 and the roads new lines follow (geometry: /api/v1/network.geojson)
-            "corridors": corridors,
+            # 电力管廊通道 and the roads new lines follow (geometry: /api/v1/network.geojson);
+            # worked out once just after start-up (empty for the first seconds)
+            "corridors": service.corridors or [],
             "feeders": [
                 {
                     "id": f.id,

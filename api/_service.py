@@ -107,6 +107,7 @@ class Service:
         self._sweeper: threading.Thread | None = None
         self.plan: list[dict[str, Any]] | None = None  # the grid plan, once computed
         self.plan_failed: str | None = None
+        self.corridors: list[dict[str, Any]] | None = None  # by kind, once computed
 
     # ---------------------------------------------------------------- capacity state
     def start(self) -> None:
@@ -135,10 +136,15 @@ class Service:
             raise
 
     def _publish_plan(self) -> None:
-        """The grid plan's projects with the capacity each adds (a recomputation per
-        project), worked out once after start-up; /api/v1/planning answers from it."""
-        from capacity import published_plan
+        """What the publication adds that never changes while the network is loaded,
+        worked out once after start-up (not before: a province's corridors take seconds):
+        the corridors by kind, and the grid plan's projects with the capacity each adds
+        (a recomputation per project); /api/v1/planning answers from it."""
+        from capacity import private_buses, published_plan
+        from grid_models import corridor_summary
 
+        private_buses(self.model)  # kept with the model: publication filters with it
+        self.corridors = corridor_summary(self.model.net)
         try:
             self.plan = published_plan(self.model, self.rules, today=self.today())
         except Exception as exc:  # noqa: BLE001 - the plan is published without figures

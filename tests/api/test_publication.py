@@ -65,7 +65,13 @@ def test_no_customer_owned_asset_is_published(client):
 
 
 def test_corridors_are_published(client):
-    pub = client.get("/api/v1/capacity/publication").json()
+    import time
+
+    for _ in range(120):  # worked out just after start-up
+        pub = client.get("/api/v1/capacity/publication").json()
+        if pub["corridors"]:
+            break
+        time.sleep(0.5)
     kinds = {c["kind"]: c for c in pub["corridors"]}
     assert "cable_duct" in kinds and kinds["cable_duct"]["length_km"] > 0
     assert all(c["name"] and c["count"] > 0 for c in pub["corridors"])
