@@ -44,7 +44,6 @@ class ApplicationIn(BaseModel):
                     "capacity_kva": 120,
                     "phases": 3,
                     "objective": "cheapest",
-                    "application_date": "2026-03-02",
                 }
             ]
         },
@@ -71,7 +70,8 @@ class ApplicationIn(BaseModel):
     in_urban_planning_area: StrictBool | None = None
     address_matches_licence: StrictBool = False
     objective: Objective = "cheapest"
-    application_date: dt.date
+    # the day the application is made: today (the service's date) when not given (contract)
+    application_date: dt.date | None = None
     via_agent: StrictBool = False
     subject_proof_only: StrictBool = False
     customer_works_date: dt.date | None = None

@@ -196,7 +196,10 @@ class Service:
 
     # ---------------------------------------------------------------- use cases
     def _parse(self, raw: dict[str, Any]) -> Any:
-        """A new request: its dates must fall in the rules file's window around today."""
+        """A new request: dated today unless it says otherwise (contract); its dates must
+        fall in the rules file's window around today."""
+        if raw.get("application_date") is None:
+            raw = {**raw, "application_date": self.today().isoformat()}
         return parse_application(raw, today=self.today(), rules=self.rules)
 
     def preview(self, raw: dict[str, Any]) -> dict[str, Any]:

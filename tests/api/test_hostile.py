@@ -428,3 +428,11 @@ def test_nothing_personal_in_the_logs(client, caplog):
     text = "\n".join(r.getMessage() for r in caplog.records)
     for secret in (NAME, token, KEY):
         assert secret not in text
+
+
+def test_application_date_defaults_to_the_service_day(client):
+    body = application()
+    del body["application_date"]
+    r = client.post("/api/v1/applications", json=body)
+    assert r.status_code == 201, r.text
+    assert r.json()["scheme"]["customer"]["application_date"] == TODAY.isoformat()
