@@ -140,10 +140,10 @@ class Service:
         worked out once after start-up (not before: a province's corridors take seconds):
         the corridors by kind, and the grid plan's projects with the capacity each adds
         (a recomputation per project); /api/v1/planning answers from it."""
-        from capacity import private_buses, published_plan
+        from capacity import public_only, published_plan
         from grid_models import corridor_summary
 
-        private_buses(self.model)  # kept with the model: publication filters with it
+        public_only(self.model, [])  # its private sets are kept with the model
         self.corridors = corridor_summary(self.model.net)
         try:
             self.plan = published_plan(self.model, self.rules, today=self.today())

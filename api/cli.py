@@ -726,10 +726,12 @@ def scheme(
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(code=2) from exc
     if fmt is SchemeFormat.html:
-        if option is not None and option not in [o["option_id"] for o in result["options"]]:
-            typer.echo(f"error: --option: the scheme has no option {option!r}", err=True)
-            raise typer.Exit(code=2)
-        _write(render_reply_sheet(result, option, audience=audience.value), out)
+        try:
+            sheet = render_reply_sheet(result, option, audience=audience.value)
+        except ValueError as exc:  # an option the scheme does not have
+            typer.echo(f"error: --option: {exc}", err=True)
+            raise typer.Exit(code=2) from exc
+        _write(sheet, out)
     else:
         _write(json.dumps(result, ensure_ascii=False, indent=1), out)
 

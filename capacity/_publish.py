@@ -113,24 +113,36 @@ def public_only(model: GridModel, rows: Iterable[Any]) -> list[Any]:
     """Rows of public assets only: customer-owned transformers (专变) and whatever hangs
     below them are the customer's, not capacity the utility can publish (seed 三(二)4
     publishes the public grid's openable capacity)."""
-    private = {d.id for d in model.distribution_transformers.values() if d.ownership == "customer"}
-    below = {
-        cp.id
-        for cp in model.connection_points.values()
-        if cp.distribution_transformer_id in private
-    }
+    hidden = private_assets(model)
     buses = private_buses(model)
     out = []
     for r in rows:
         rid = r.get("id") if isinstance(r, dict) else getattr(r, "id", None)
         parent = r.get("parent_id") if isinstance(r, dict) else getattr(r, "parent_id", None)
         bus = r.get("bus") if isinstance(r, dict) else None
-        if rid in private or rid in below or parent in private:
+        if rid in hidden or parent in hidden:
             continue
         if rid is None and bus is not None and int(bus) in buses:
             continue  # a bus row of a customer's own LV network
         out.append(r)
     return out
+
+
+def private_assets(model: GridModel) -> frozenset[str]:
+    """Ids of customer-owned transformers and of the connection points below them (kept
+    with the model: every publication asks)."""
+    known = model.__dict__.get("_private_assets")
+    if known is not None:
+        return frozenset(known)
+    private = {d.id for d in model.distribution_transformers.values() if d.ownership == "customer"}
+    private |= {
+        cp.id
+        for cp in model.connection_points.values()
+        if cp.distribution_transformer_id in private
+    }
+    result = frozenset(private)
+    model.__dict__["_private_assets"] = result
+    return result
 
 
 def private_buses(model: GridModel) -> frozenset[int]:

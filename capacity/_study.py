@@ -98,6 +98,23 @@ class NewFeeder:
     open_line: int | None
 
 
+#: The project library's columns (projects.csv and the report's table).
+PROJECT_COLUMNS = (
+    "id",
+    "year",
+    "source",
+    "kind",
+    "kind_zh",
+    "element_id",
+    "name",
+    "description",
+    "cost_cny",
+    "duration_workdays",
+    "funding",
+    "fixes",
+)
+
+
 @dataclass(frozen=True, slots=True)
 class StudyProject:
     """One entry of the project library (项目库): what it builds, what it costs, the year it
@@ -1008,29 +1025,11 @@ class StudyResult:
         return out
 
     def project_rows(self) -> list[dict[str, Any]]:
-        """The project library (项目库) as flat rows."""
+        """The project library (项目库) as flat rows, in :data:`PROJECT_COLUMNS`."""
         rows = []
         for p in self.projects:
-            d = p.to_dict()
-            rows.append(
-                {
-                    k: d.get(k)
-                    for k in (
-                        "id",
-                        "year",
-                        "source",
-                        "kind",
-                        "kind_zh",
-                        "element_id",
-                        "name",
-                        "description",
-                        "cost_cny",
-                        "duration_workdays",
-                        "funding",
-                    )
-                }
-                | {"fixes": ";".join(p.fixes)}
-            )
+            d = p.to_dict() | {"fixes": ";".join(p.fixes)}
+            rows.append({k: d.get(k) for k in PROJECT_COLUMNS})
         return rows
 
     def first_red_rows(self) -> list[dict[str, Any]]:

@@ -9,7 +9,7 @@ from html import escape
 from pathlib import Path
 from typing import Any
 
-from capacity._study import PROBLEM_LABELS, PROJECT_LABELS, StudyResult
+from capacity._study import PROBLEM_LABELS, PROJECT_COLUMNS, PROJECT_LABELS, StudyResult
 from capacity._whatif import WhatIfResult
 from capacity._whatif_png import study_figures, to_svg, what_if_figures
 
@@ -313,20 +313,6 @@ PROBLEM_COLUMNS = (
     "unit",
     "detail",
     "projects",
-)
-PROJECT_COLUMNS = (
-    "id",
-    "year",
-    "source",
-    "kind",
-    "kind_zh",
-    "element_id",
-    "name",
-    "description",
-    "cost_cny",
-    "duration_workdays",
-    "funding",
-    "fixes",
 )
 FIRST_RED_COLUMNS = (
     "element_id",

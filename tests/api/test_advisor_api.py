@@ -5,12 +5,10 @@ from __future__ import annotations
 from functools import cache
 
 import pytest
-from fastapi.testclient import TestClient
 
 from api._app import create_app
 from api._limits import RateLimits
 from grid_models import load_model
-from tests.api.conftest import TODAY
 
 URL = "/api/v1/advice/capacity"
 WORKSHOP = {
@@ -31,14 +29,6 @@ def anyang():
 def app(tmp_path_factory):
     url = f"sqlite:///{tmp_path_factory.mktemp('advisor') / 'gridcap.sqlite3'}"
     return create_app(anyang(), database_url=url)
-
-
-@pytest.fixture
-def client(app):
-    app.state.limits = RateLimits(app.state.service.rules.get("service.rate_limits"))
-    app.state.service.today = lambda: TODAY
-    with TestClient(app) as c:
-        yield c
 
 
 def fields(response) -> dict[str, str]:

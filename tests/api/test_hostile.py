@@ -22,7 +22,6 @@ from typing import Any
 
 import pytest
 import uvicorn
-from fastapi.testclient import TestClient
 
 from api._app import create_app
 from api._http import GuardedH11Protocol
@@ -62,15 +61,6 @@ def app(tmp_path_factory):
     web = create_app(anyang(), database_url=url)
     yield web
     mp.undo()
-
-
-@pytest.fixture
-def client(app):
-    # every test starts with fresh counters at the rules file's rates
-    app.state.limits = RateLimits(app.state.service.rules.get("service.rate_limits"))
-    app.state.service.today = lambda: TODAY
-    with TestClient(app) as c:
-        yield c
 
 
 def fields(response) -> dict[str, str]:
